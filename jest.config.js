@@ -1,0 +1,12 @@
+/** One jest run covers every package: unit tests under packages/<pkg>/test mirror src, cross-package
+ * end-to-end, interop and crash suites live under test/. */
+module.exports = {
+  testEnvironment: 'node',
+  transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' } }] },
+  testMatch: ['<rootDir>/packages/*/test/**/*.test.ts', '<rootDir>/test/**/*.test.ts'],
+  moduleNameMapper: {
+    '^@ilpd/codec$': '<rootDir>/packages/codec/src/index.ts',
+  },
+  testTimeout: 30000,
+  maxWorkers: 2,
+};

@@ -1,0 +1,60 @@
+/**
+ * Every error the daemon raises on purpose carries a stable `code` from this table. Code paths branch
+ * on `code`, never on `instanceof`: errors that cross a worker boundary lose their class but keep
+ * their own properties. One boundary (the packet pipeline) turns any error into an ILP Reject using
+ * the ILP code mapped here; anything without a known code becomes T00.
+ */
+export type IlpErrorCode = `${'F' | 'T' | 'R'}${string}`;
+
+export interface DaemonErrorSpec {
+  /** ILP error code a packet rejected for this reason carries. */
+  readonly ilpCode: IlpErrorCode;
+  readonly description: string;
+}
+
+export const ERROR_CODES = {
+  // Packet validation and forwarding.
+  ILPD_ERR_INVALID_PACKET: { ilpCode: 'F01', description: 'the ILP packet could not be decoded or is invalid' },
+  ILPD_ERR_UNREACHABLE: { ilpCode: 'F02', description: 'no route to the destination' },
+  ILPD_ERR_INVALID_AMOUNT: { ilpCode: 'F03', description: 'the amount cannot be converted or overflows' },
+  ILPD_ERR_WRONG_CONDITION: { ilpCode: 'F05', description: 'the fulfillment does not match the condition' },
+  ILPD_ERR_AMOUNT_TOO_LARGE: { ilpCode: 'F08', description: 'the amount exceeds the maximum packet amount' },
+  ILPD_ERR_INSUFFICIENT_TIMEOUT: { ilpCode: 'R02', description: 'too little time is left before expiry' },
+  ILPD_ERR_TIMED_OUT: { ilpCode: 'R00', description: 'the packet expired before a response arrived' },
+  ILPD_ERR_RATE_LIMITED: { ilpCode: 'T05', description: 'the peer sends packets faster than allowed' },
+  ILPD_ERR_THROUGHPUT_LIMITED: { ilpCode: 'T04', description: 'the peer sends value faster than allowed' },
+  ILPD_ERR_PEER_UNREACHABLE: { ilpCode: 'T01', description: 'the next hop is not connected' },
+  ILPD_ERR_BUSY: { ilpCode: 'T03', description: 'the connector is overloaded and sheds load' },
+  ILPD_ERR_INTERNAL: { ilpCode: 'T00', description: 'an unexpected internal error' },
+  // Ledger.
+  ILPD_ERR_LEDGER_LIMIT_EXCEEDED: { ilpCode: 'T04', description: "the packet would exceed a peer's balance limit" },
+  ILPD_ERR_LEDGER_UNAVAILABLE: { ilpCode: 'T00', description: 'the ledger did not answer in time' },
+  ILPD_ERR_LEDGER_OVERLOADED: { ilpCode: 'T03', description: 'the ledger write queue is full' },
+  // Configuration (never reach the packet path: they stop startup).
+  ILPD_ERR_CONFIG: { ilpCode: 'T00', description: 'the configuration is invalid' },
+} as const satisfies Record<string, DaemonErrorSpec>;
+
+export type DaemonErrorCode = keyof typeof ERROR_CODES;
+
+export class DaemonError extends Error {
+  readonly code: DaemonErrorCode;
+  /** Optional ILP reject data (e.g. F08 carries the received and maximum amounts). */
+  readonly ilpData?: Buffer;
+
+  constructor(code: DaemonErrorCode, message: string, options?: { ilpData?: Buffer; cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'DaemonError';
+    this.code = code;
+    this.ilpData = options?.ilpData;
+  }
+}
+
+export function isDaemonErrorCode(code: unknown): code is DaemonErrorCode {
+  return typeof code === 'string' && Object.prototype.hasOwnProperty.call(ERROR_CODES, code);
+}
+
+/** The ILP code for any thrown value: its mapped code when it carries a known `code`, else T00. */
+export function ilpCodeOf(err: unknown): IlpErrorCode {
+  const code = (err as { code?: unknown } | null)?.code;
+  return isDaemonErrorCode(code) ? ERROR_CODES[code].ilpCode : 'T00';
+}

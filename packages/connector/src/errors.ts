@@ -14,7 +14,10 @@ export interface DaemonErrorSpec {
 
 export const ERROR_CODES = {
   // Packet validation and forwarding.
-  ILPD_ERR_INVALID_PACKET: { ilpCode: 'F01', description: 'the ILP packet could not be decoded or is invalid' },
+  ILPD_ERR_INVALID_PACKET: {
+    ilpCode: 'F01',
+    description: 'the ILP packet could not be decoded or is invalid',
+  },
   ILPD_ERR_UNREACHABLE: { ilpCode: 'F02', description: 'no route to the destination' },
   ILPD_ERR_INVALID_AMOUNT: { ilpCode: 'F03', description: 'the amount cannot be converted or overflows' },
   ILPD_ERR_WRONG_CONDITION: { ilpCode: 'F05', description: 'the fulfillment does not match the condition' },
@@ -24,12 +27,32 @@ export const ERROR_CODES = {
   ILPD_ERR_RATE_LIMITED: { ilpCode: 'T05', description: 'the peer sends packets faster than allowed' },
   ILPD_ERR_THROUGHPUT_LIMITED: { ilpCode: 'T04', description: 'the peer sends value faster than allowed' },
   ILPD_ERR_PEER_UNREACHABLE: { ilpCode: 'T01', description: 'the next hop is not connected' },
+  ILPD_ERR_PEER_PROTOCOL: {
+    ilpCode: 'T01',
+    description: 'the next hop answered with a BTP error or a frame without an ILP packet',
+  },
   ILPD_ERR_BUSY: { ilpCode: 'T03', description: 'the connector is overloaded and sheds load' },
   ILPD_ERR_INTERNAL: { ilpCode: 'T00', description: 'an unexpected internal error' },
+  ILPD_ERR_BAD_REQUEST: { ilpCode: 'F00', description: 'the request is not allowed from this peer' },
+  ILPD_ERR_AMOUNT_TOO_SMALL: { ilpCode: 'R01', description: 'the amount converts to zero at the next hop' },
+  ILPD_ERR_INVALID_RESPONSE: { ilpCode: 'T00', description: 'the next hop answered with an invalid packet' },
+  ILPD_ERR_ILDCP: { ilpCode: 'T00', description: 'the parent did not answer the ILDCP request' },
   // Ledger.
-  ILPD_ERR_LEDGER_LIMIT_EXCEEDED: { ilpCode: 'T04', description: "the packet would exceed a peer's balance limit" },
+  ILPD_ERR_LEDGER_LIMIT_EXCEEDED: {
+    ilpCode: 'T04',
+    description: "the packet would exceed a peer's balance limit",
+  },
   ILPD_ERR_LEDGER_UNAVAILABLE: { ilpCode: 'T00', description: 'the ledger did not answer in time' },
   ILPD_ERR_LEDGER_OVERLOADED: { ilpCode: 'T03', description: 'the ledger write queue is full' },
+  ILPD_ERR_LEDGER_WRITE_FAILED: {
+    ilpCode: 'T00',
+    description: 'the ledger could not durably record a batch, even after retries',
+  },
+  ILPD_ERR_LEDGER_NOT_PENDING: {
+    ilpCode: 'T00',
+    description: 'the reservation is unknown, already resolved or timed out',
+  },
+  ILPD_ERR_LEDGER_UNKNOWN_ACCOUNT: { ilpCode: 'T00', description: 'the peer has no ledger account' },
   // Configuration (never reach the packet path: they stop startup).
   ILPD_ERR_CONFIG: { ilpCode: 'T00', description: 'the configuration is invalid' },
 } as const satisfies Record<string, DaemonErrorSpec>;

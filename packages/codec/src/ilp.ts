@@ -1,0 +1,417 @@
+import { CodecError, badInput, invalidValue, truncated } from './errors';
+import { isValidIlpAddress, isValidIlpAddressBytes } from './address';
+import {
+  checkUInt64,
+  ia5Bytes,
+  isIa5,
+  lengthPrefixSize,
+  lengthPrefixSizeAt,
+  readLengthAt,
+  writeLengthAt,
+} from './oer';
+import { INTERLEDGER_TIME_LENGTH, dateToMs, readInterledgerTime, writeInterledgerTime } from './time';
+
+/** ILPv4 packet types (RFC 27). */
+export const enum IlpPacketType {
+  Prepare = 12,
+  Fulfill = 13,
+  Reject = 14,
+}
+
+export interface IlpPrepare {
+  amount: bigint;
+  expiresAt: Date;
+  executionCondition: Buffer;
+  destination: string;
+  data: Buffer;
+}
+
+export interface IlpFulfill {
+  fulfillment: Buffer;
+  data: Buffer;
+}
+
+export interface IlpReject {
+  code: string;
+  triggeredBy: string;
+  message: string;
+  data: Buffer;
+}
+
+const EXPIRES_AT_OFFSET = 8;
+const CONDITION_OFFSET = EXPIRES_AT_OFFSET + INTERLEDGER_TIME_LENGTH;
+/** amount + expiresAt: the only bytes a forwarded Prepare rewrites. */
+const FORWARD_REWRITE_LENGTH = CONDITION_OFFSET;
+const CONDITION_LENGTH = 32;
+const FULFILLMENT_LENGTH = 32;
+const REJECT_CODE_LENGTH = 3;
+const MAX_UINT64 = 0xffffffffffffffffn;
+
+/** First byte of a packet, or -1 when empty; never throws. */
+export function peekIlpPacketType(buf: Buffer): number {
+  return buf.length > 0 ? buf[0] : -1;
+}
+
+function trailingBytes(field: string, offset: number, count: number): CodecError {
+  return new CodecError(
+    'ILPD_CODEC_TRAILING_BYTES',
+    field,
+    offset,
+    `${count} unexpected byte(s) after the end`,
+  );
+}
+
+/**
+ * Checks the type byte and the envelope (type UInt8 + VarOctetString) and returns the offset where the
+ * contents start; the contents end exactly at the end of `buf`.
+ */
+function openEnvelope(buf: Buffer, type: IlpPacketType, name: string): number {
+  if (buf.length === 0) throw truncated(`${name}.type`, 0, 1, 0);
+  if (buf[0] !== type) {
+    throw new CodecError(
+      'ILPD_CODEC_UNKNOWN_TYPE',
+      `${name}.type`,
+      0,
+      `expected ${type} (${name}), got ${buf[0]}`,
+    );
+  }
+  const length = readLengthAt(buf, 1, buf.length, `${name}.envelope`);
+  const start = 1 + lengthPrefixSizeAt(buf, 1);
+  if (start + length !== buf.length) {
+    throw trailingBytes(name, start + length, buf.length - start - length);
+  }
+  return start;
+}
+
+/**
+ * Lazy, zero-copy view of an ILP Prepare. `decodePrepare` validated the whole structure once (the
+ * offsets below are trusted); getters read from the original bytes on demand and buffers are views.
+ */
+export class PrepareView implements IlpPrepare {
+  private destinationString: string | undefined;
+
+  /** Only `decodePrepare` constructs views: the offsets must come from a validated buffer. */
+  constructor(
+    readonly buffer: Buffer,
+    /** Offset of the envelope contents (the amount). */
+    readonly contentOffset: number,
+    /** Expiry in epoch milliseconds, parsed and validated during decoding. */
+    readonly expiresAtMs: number,
+    readonly destinationOffset: number,
+    readonly destinationEnd: number,
+    readonly dataOffset: number,
+  ) {}
+
+  get amount(): bigint {
+    return this.buffer.readBigUInt64BE(this.contentOffset);
+  }
+
+  get expiresAt(): Date {
+    return new Date(this.expiresAtMs);
+  }
+
+  get executionCondition(): Buffer {
+    const start = this.contentOffset + CONDITION_OFFSET;
+    return this.buffer.subarray(start, start + CONDITION_LENGTH);
+  }
+
+  get destination(): string {
+    if (this.destinationString === undefined) {
+      this.destinationString = this.buffer.toString('latin1', this.destinationOffset, this.destinationEnd);
+    }
+    return this.destinationString;
+  }
+
+  get destinationBytes(): Buffer {
+    return this.buffer.subarray(this.destinationOffset, this.destinationEnd);
+  }
+
+  get data(): Buffer {
+    return this.buffer.subarray(this.dataOffset);
+  }
+}
+
+export function decodePrepare(buf: Buffer): PrepareView {
+  const start = openEnvelope(buf, IlpPacketType.Prepare, 'prepare');
+  const end = buf.length;
+  if (start + EXPIRES_AT_OFFSET > end) throw truncated('prepare.amount', start, 8, end - start);
+  const expiresPos = start + EXPIRES_AT_OFFSET;
+  if (expiresPos + INTERLEDGER_TIME_LENGTH > end) {
+    throw truncated('prepare.expiresAt', expiresPos, INTERLEDGER_TIME_LENGTH, end - expiresPos);
+  }
+  const expiresAtMs = readInterledgerTime(buf, expiresPos, 'prepare.expiresAt');
+  const conditionPos = start + CONDITION_OFFSET;
+  if (conditionPos + CONDITION_LENGTH > end) {
+    throw truncated('prepare.executionCondition', conditionPos, CONDITION_LENGTH, end - conditionPos);
+  }
+  const destPrefix = conditionPos + CONDITION_LENGTH;
+  const destLength = readLengthAt(buf, destPrefix, end, 'prepare.destination');
+  const destStart = destPrefix + lengthPrefixSizeAt(buf, destPrefix);
+  const destEnd = destStart + destLength;
+  if (!isValidIlpAddressBytes(buf, destStart, destEnd)) {
+    throw invalidValue('prepare.destination', destPrefix, 'not a valid ILP address');
+  }
+  const dataLength = readLengthAt(buf, destEnd, end, 'prepare.data');
+  const dataStart = destEnd + lengthPrefixSizeAt(buf, destEnd);
+  if (dataStart + dataLength !== end)
+    throw trailingBytes('prepare', dataStart + dataLength, end - dataStart - dataLength);
+  return new PrepareView(buf, start, expiresAtMs, destStart, destEnd, dataStart);
+}
+
+/**
+ * Re-encodes a forwarded Prepare with a new amount and expiry: one allocation; the envelope header
+ * and the untouched tail (condition, destination, data) are copied as blocks. The contents keep their
+ * length (amount and expiry are fixed-size), so the original header stays valid.
+ */
+export function forwardPrepare(view: PrepareView, amount: bigint, expiresAtMs: number): Buffer {
+  if (typeof amount !== 'bigint' || amount < 0n || amount > MAX_UINT64) checkUInt64(amount, 'prepare.amount');
+  const src = view.buffer;
+  const start = view.contentOffset;
+  const out = Buffer.allocUnsafe(src.length);
+  writeInterledgerTime(out, start + EXPIRES_AT_OFFSET, expiresAtMs, 'prepare.expiresAt');
+  src.copy(out, 0, 0, start);
+  out.writeBigUInt64BE(amount, start);
+  src.copy(out, start + FORWARD_REWRITE_LENGTH, start + FORWARD_REWRITE_LENGTH);
+  return out;
+}
+
+function checkBuffer(b: unknown, field: string, exactLength?: number): Buffer {
+  if (!Buffer.isBuffer(b)) throw badInput(field, 'expected a Buffer');
+  if (exactLength !== undefined && b.length !== exactLength) {
+    throw badInput(field, `expected exactly ${exactLength} bytes, got ${b.length}`);
+  }
+  return b;
+}
+
+/** Allocates type + envelope for `contentLength` bytes of contents; returns the buffer and contents offset. */
+function allocEnvelope(type: IlpPacketType, contentLength: number): [Buffer, number] {
+  const out = Buffer.allocUnsafe(1 + lengthPrefixSize(contentLength) + contentLength);
+  out[0] = type;
+  return [out, writeLengthAt(out, 1, contentLength)];
+}
+
+function putVarOctetString(out: Buffer, pos: number, b: Buffer): number {
+  pos = writeLengthAt(out, pos, b.length);
+  b.copy(out, pos);
+  return pos + b.length;
+}
+
+export function encodePrepare(p: IlpPrepare): Buffer {
+  checkUInt64(p.amount, 'prepare.amount');
+  const expiresAtMs = dateToMs(p.expiresAt, 'prepare.expiresAt');
+  const condition = checkBuffer(p.executionCondition, 'prepare.executionCondition', CONDITION_LENGTH);
+  if (!isValidIlpAddress(p.destination)) {
+    throw badInput('prepare.destination', `not a valid ILP address: ${JSON.stringify(p.destination)}`);
+  }
+  const destination = Buffer.from(p.destination, 'latin1');
+  const data = checkBuffer(p.data, 'prepare.data');
+  const contentLength =
+    CONDITION_OFFSET +
+    CONDITION_LENGTH +
+    lengthPrefixSize(destination.length) +
+    destination.length +
+    lengthPrefixSize(data.length) +
+    data.length;
+  const [out, start] = allocEnvelope(IlpPacketType.Prepare, contentLength);
+  writeInterledgerTime(out, start + EXPIRES_AT_OFFSET, expiresAtMs, 'prepare.expiresAt');
+  out.writeBigUInt64BE(p.amount, start);
+  condition.copy(out, start + CONDITION_OFFSET);
+  const pos = putVarOctetString(out, start + CONDITION_OFFSET + CONDITION_LENGTH, destination);
+  putVarOctetString(out, pos, data);
+  return out;
+}
+
+/** Lazy, zero-copy view of an ILP Fulfill. */
+export class FulfillView implements IlpFulfill {
+  constructor(
+    readonly buffer: Buffer,
+    readonly contentOffset: number,
+    readonly dataOffset: number,
+  ) {}
+
+  get fulfillment(): Buffer {
+    return this.buffer.subarray(this.contentOffset, this.contentOffset + FULFILLMENT_LENGTH);
+  }
+
+  get data(): Buffer {
+    return this.buffer.subarray(this.dataOffset);
+  }
+}
+
+export function decodeFulfill(buf: Buffer): FulfillView {
+  const start = openEnvelope(buf, IlpPacketType.Fulfill, 'fulfill');
+  const end = buf.length;
+  if (start + FULFILLMENT_LENGTH > end)
+    throw truncated('fulfill.fulfillment', start, FULFILLMENT_LENGTH, end - start);
+  const dataPrefix = start + FULFILLMENT_LENGTH;
+  const dataLength = readLengthAt(buf, dataPrefix, end, 'fulfill.data');
+  const dataStart = dataPrefix + lengthPrefixSizeAt(buf, dataPrefix);
+  if (dataStart + dataLength !== end)
+    throw trailingBytes('fulfill', dataStart + dataLength, end - dataStart - dataLength);
+  return new FulfillView(buf, start, dataStart);
+}
+
+export function encodeFulfill(f: IlpFulfill): Buffer {
+  const fulfillment = checkBuffer(f.fulfillment, 'fulfill.fulfillment', FULFILLMENT_LENGTH);
+  const data = checkBuffer(f.data, 'fulfill.data');
+  const contentLength = FULFILLMENT_LENGTH + lengthPrefixSize(data.length) + data.length;
+  const [out, start] = allocEnvelope(IlpPacketType.Fulfill, contentLength);
+  fulfillment.copy(out, start);
+  putVarOctetString(out, start + FULFILLMENT_LENGTH, data);
+  return out;
+}
+
+/** Lazy, zero-copy view of an ILP Reject. */
+export class RejectView implements IlpReject {
+  constructor(
+    readonly buffer: Buffer,
+    readonly contentOffset: number,
+    readonly triggeredByOffset: number,
+    readonly triggeredByEnd: number,
+    readonly messageOffset: number,
+    readonly messageEnd: number,
+    readonly dataOffset: number,
+  ) {}
+
+  get code(): string {
+    return this.buffer.toString('latin1', this.contentOffset, this.contentOffset + REJECT_CODE_LENGTH);
+  }
+
+  get triggeredBy(): string {
+    return this.buffer.toString('latin1', this.triggeredByOffset, this.triggeredByEnd);
+  }
+
+  get message(): string {
+    return this.buffer.toString('utf8', this.messageOffset, this.messageEnd);
+  }
+
+  get data(): Buffer {
+    return this.buffer.subarray(this.dataOffset);
+  }
+}
+
+export function decodeReject(buf: Buffer): RejectView {
+  const start = openEnvelope(buf, IlpPacketType.Reject, 'reject');
+  const end = buf.length;
+  if (start + REJECT_CODE_LENGTH > end)
+    throw truncated('reject.code', start, REJECT_CODE_LENGTH, end - start);
+  if (!isIa5(buf, start, start + REJECT_CODE_LENGTH)) {
+    throw invalidValue('reject.code', start, 'error code contains non-IA5 bytes');
+  }
+  const byPrefix = start + REJECT_CODE_LENGTH;
+  const byLength = readLengthAt(buf, byPrefix, end, 'reject.triggeredBy');
+  const byStart = byPrefix + lengthPrefixSizeAt(buf, byPrefix);
+  const byEnd = byStart + byLength;
+  if (byLength !== 0 && !isValidIlpAddressBytes(buf, byStart, byEnd)) {
+    throw invalidValue('reject.triggeredBy', byPrefix, 'not a valid ILP address (nor empty)');
+  }
+  const messageLength = readLengthAt(buf, byEnd, end, 'reject.message');
+  const messageStart = byEnd + lengthPrefixSizeAt(buf, byEnd);
+  const messageEnd = messageStart + messageLength;
+  const dataLength = readLengthAt(buf, messageEnd, end, 'reject.data');
+  const dataStart = messageEnd + lengthPrefixSizeAt(buf, messageEnd);
+  if (dataStart + dataLength !== end)
+    throw trailingBytes('reject', dataStart + dataLength, end - dataStart - dataLength);
+  return new RejectView(buf, start, byStart, byEnd, messageStart, messageEnd, dataStart);
+}
+
+export function encodeReject(r: IlpReject): Buffer {
+  const code = ia5Bytes(r.code, 'reject.code');
+  if (code.length !== REJECT_CODE_LENGTH) {
+    throw badInput('reject.code', `expected exactly 3 characters, got ${JSON.stringify(r.code)}`);
+  }
+  if (r.triggeredBy !== '' && !isValidIlpAddress(r.triggeredBy)) {
+    throw badInput(
+      'reject.triggeredBy',
+      `not a valid ILP address (nor empty): ${JSON.stringify(r.triggeredBy)}`,
+    );
+  }
+  const triggeredBy = Buffer.from(r.triggeredBy, 'latin1');
+  if (typeof r.message !== 'string')
+    throw badInput('reject.message', `expected a string, got ${typeof r.message}`);
+  const message = Buffer.from(r.message, 'utf8');
+  const data = checkBuffer(r.data, 'reject.data');
+  const contentLength =
+    REJECT_CODE_LENGTH +
+    lengthPrefixSize(triggeredBy.length) +
+    triggeredBy.length +
+    lengthPrefixSize(message.length) +
+    message.length +
+    lengthPrefixSize(data.length) +
+    data.length;
+  const [out, start] = allocEnvelope(IlpPacketType.Reject, contentLength);
+  code.copy(out, start);
+  let pos = putVarOctetString(out, start + REJECT_CODE_LENGTH, triggeredBy);
+  pos = putVarOctetString(out, pos, message);
+  putVarOctetString(out, pos, data);
+  return out;
+}
+
+export type IlpPacket =
+  | { type: IlpPacketType.Prepare; packet: PrepareView }
+  | { type: IlpPacketType.Fulfill; packet: FulfillView }
+  | { type: IlpPacketType.Reject; packet: RejectView };
+
+/** Decodes any ILPv4 packet, dispatching on its type byte. */
+export function decodeIlpPacket(buf: Buffer): IlpPacket {
+  switch (peekIlpPacketType(buf)) {
+    case IlpPacketType.Prepare:
+      return { type: IlpPacketType.Prepare, packet: decodePrepare(buf) };
+    case IlpPacketType.Fulfill:
+      return { type: IlpPacketType.Fulfill, packet: decodeFulfill(buf) };
+    case IlpPacketType.Reject:
+      return { type: IlpPacketType.Reject, packet: decodeReject(buf) };
+    case -1:
+      throw truncated('ilp.type', 0, 1, 0);
+    default:
+      throw new CodecError('ILPD_CODEC_UNKNOWN_TYPE', 'ilp.type', 0, `unknown ILP packet type ${buf[0]}`);
+  }
+}
+
+/** ILP error codes and their names (RFC 27 §"Error Codes"). */
+export const ILP_ERROR_NAMES: Readonly<Record<string, string>> = Object.freeze({
+  F00: 'Bad Request',
+  F01: 'Invalid Packet',
+  F02: 'Unreachable',
+  F03: 'Invalid Amount',
+  F04: 'Insufficient Destination Amount',
+  F05: 'Wrong Condition',
+  F06: 'Unexpected Payment',
+  F07: 'Cannot Receive',
+  F08: 'Amount Too Large',
+  F99: 'Application Error',
+  T00: 'Internal Error',
+  T01: 'Peer Unreachable',
+  T02: 'Peer Busy',
+  T03: 'Connector Busy',
+  T04: 'Insufficient Liquidity',
+  T05: 'Rate Limited',
+  T99: 'Application Error',
+  R00: 'Transfer Timed Out',
+  R01: 'Insufficient Source Amount',
+  R02: 'Insufficient Timeout',
+  R99: 'Application Error',
+});
+
+export function ilpErrorName(code: string): string {
+  return Object.prototype.hasOwnProperty.call(ILP_ERROR_NAMES, code)
+    ? ILP_ERROR_NAMES[code]
+    : 'Unknown Error';
+}
+
+/** F08 Amount Too Large data: receivedAmount UInt64 + maximumAmount UInt64 (16 bytes). */
+export function encodeAmountTooLargeData(received: bigint, maximum: bigint): Buffer {
+  checkUInt64(received, 'amountTooLarge.receivedAmount');
+  checkUInt64(maximum, 'amountTooLarge.maximumAmount');
+  const out = Buffer.allocUnsafe(16);
+  out.writeBigUInt64BE(received, 0);
+  out.writeBigUInt64BE(maximum, 8);
+  return out;
+}
+
+export function decodeAmountTooLargeData(data: Buffer): { receivedAmount: bigint; maximumAmount: bigint } {
+  if (data.length < 8) throw truncated('amountTooLarge.receivedAmount', 0, 8, data.length);
+  if (data.length < 16) throw truncated('amountTooLarge.maximumAmount', 8, 8, data.length - 8);
+  if (data.length > 16) throw trailingBytes('amountTooLarge', 16, data.length - 16);
+  return { receivedAmount: data.readBigUInt64BE(0), maximumAmount: data.readBigUInt64BE(8) };
+}

@@ -1,0 +1,415 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+
+/**
+ * The one schema of ilpd's YAML configuration. It is the source of the runtime types (Static), the
+ * defaults, the validation messages, the env-variable overrides and the operators' reference table
+ * (docs/operators/config-reference.md). Every object rejects unknown keys.
+ *
+ * Extra schema keywords read by config/validate.ts, config/env.ts and config/reference-doc.ts:
+ * - `expected`: how a valid value is described in error messages ("expected <expected>, got …");
+ * - `ilpdAmount`: a decimal string in YAML that becomes a bigint (exact beyond 2^53);
+ * - `secret`: the value is never echoed in error messages;
+ * - `derivedDefault`: the default depends on other keys (filled in by config/load.ts), described here;
+ * - `envKey`: for a list of mappings, the item key that addresses an item in env variable names.
+ */
+
+const UINT64_MAX = 18446744073709551615n;
+
+export interface AmountOptions {
+  readonly description: string;
+  /** Allows negative amounts (balance floors). */
+  readonly signed?: boolean;
+}
+
+/** An amount in the asset's smallest unit: a quoted decimal string in YAML, a bigint at runtime. */
+function Amount(options: AmountOptions) {
+  return Type.Unsafe<bigint>({
+    type: 'string',
+    ilpdAmount: true,
+    pattern: options.signed ? '^(0|-?[1-9][0-9]*)$' : '^(0|[1-9][0-9]*)$',
+    maxMagnitude: UINT64_MAX.toString(),
+    expected: options.signed ? 'a decimal string (e.g. "-1000000")' : 'a decimal string (e.g. "1000000")',
+    description: options.description,
+  });
+}
+
+function Milliseconds(defaultMs: number, description: string, minimum = 1, maximum = 86_400_000) {
+  return Type.Integer({ default: defaultMs, minimum, maximum, unit: 'ms', description });
+}
+
+function Port(defaultPort: number, description: string) {
+  return Type.Integer({ default: defaultPort, minimum: 0, maximum: 65535, description });
+}
+
+function Host(defaultHost: string, description: string) {
+  return Type.String({ default: defaultHost, minLength: 1, expected: 'a host name or IP address', description });
+}
+
+function Count(defaultCount: number, minimum: number, maximum: number, description: string) {
+  return Type.Integer({ default: defaultCount, minimum, maximum, description });
+}
+
+/** RFC 15 ILP address: allocation scheme, then dot-separated segments of [a-zA-Z0-9_~-]. */
+export const ILP_ADDRESS_PATTERN =
+  '^(g|private|example|peer|self|test[1-3]?|local)(\\.[a-zA-Z0-9_~-]+)+$';
+
+/** A peer id becomes a segment of its child's ILP address and of env variable names. */
+export const PEER_ID_PATTERN = '^[a-zA-Z0-9_~-]{1,64}$';
+
+const AssetCode = Type.String({
+  pattern: '^[A-Za-z0-9]{1,16}$',
+  expected: 'an asset code of 1 to 16 letters or digits (e.g. "USD")',
+  description: 'Asset the peer settles in, as announced over ILDCP (e.g. USD, XRP, ETH).',
+});
+
+const BtpServerSide = Type.Object(
+  {
+    role: Type.Literal('server', {
+      description: 'server: the peer connects to our BTP listener; client: we connect to the peer.',
+    }),
+    authToken: Type.String({
+      minLength: 1,
+      secret: true,
+      expected: 'a non-empty string',
+      description:
+        'Secret the peer presents in auth_token; with role server it is required and must be unique ' +
+        'among server peers (a peer that sends an empty auth_username is recognised by its token).',
+    }),
+  },
+  { additionalProperties: false },
+);
+
+const BtpClientSide = Type.Object(
+  {
+    role: Type.Literal('client'),
+    url: Type.String({
+      pattern: '^(btp\\+)?wss?://.+',
+      expected: 'a URL like "btp+ws://peer.example:7768" (btp+ws, btp+wss, ws or wss)',
+      description:
+        'Where we connect (role client): btp+ws://[username:token@]host:port[/path]. We authenticate ' +
+        'with the URL\'s username (empty if none: the server then knows us by our token).',
+    }),
+    authToken: Type.Optional(
+      Type.String({
+        minLength: 1,
+        secret: true,
+        expected: 'a non-empty string',
+        description:
+          'With role client: the token we send, overriding the one in the URL (so it can come from env).',
+      }),
+    ),
+    reconnectInitialMs: Milliseconds(
+      500,
+      'First reconnect delay (role client); doubles per failed attempt, with full jitter.',
+    ),
+    reconnectMaxMs: Milliseconds(
+      30_000,
+      'Cap of the reconnect delay (role client): a restarted peer is found again within this long.',
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const Peer = Type.Object(
+  {
+    id: Type.String({
+      pattern: PEER_ID_PATTERN,
+      expected: 'an id of 1 to 64 letters, digits, "_", "~" or "-"',
+      description:
+        'Unique peer id: the BTP auth_username, the last segment of a child address, the env-variable key.',
+    }),
+    relation: Type.Union([Type.Literal('parent'), Type.Literal('child'), Type.Literal('peer')], {
+      description:
+        'parent: gives us our address over ILDCP; child: gets its address from us; peer: exchanges routes.',
+    }),
+    btp: Type.Union([BtpServerSide, BtpClientSide], { description: 'How the BTP session with this peer is set up.' }),
+    assetCode: AssetCode,
+    assetScale: Type.Integer({
+      minimum: 0,
+      maximum: 255,
+      description: 'Decimal places of the amounts exchanged with the peer (amount 1 = 10^-assetScale units).',
+    }),
+    maxPacketAmount: Type.Optional(
+      Amount({ description: 'Largest Prepare amount accepted from the peer (F08 above it); unset = no cap.' }),
+    ),
+    balance: Type.Object(
+      {
+        minimum: Type.Optional(
+          Amount({
+            signed: true,
+            description: 'Balance floor (<= 0): the most we may owe the peer; unset = unlimited.',
+          }),
+        ),
+        maximum: Type.Optional(
+          Amount({
+            signed: true,
+            description:
+              'Balance ceiling (>= 0): the most the peer may owe us (incoming Prepares get T04 above ' +
+              'it); unset = unlimited, so set it for every peer you do not fully trust.',
+          }),
+        ),
+      },
+      {
+        additionalProperties: false,
+        default: {},
+        description: 'Balance limits, in the peer\'s smallest unit; positive balance = the peer owes us.',
+      },
+    ),
+    rateLimit: Type.Optional(
+      Type.Object(
+        {
+          packetsPerSecond: Type.Integer({
+            minimum: 1,
+            maximum: 10_000_000,
+            description: 'Sustained incoming Prepares per second before T05.',
+          }),
+          burst: Type.Integer({ minimum: 1, maximum: 10_000_000, description: 'Token bucket capacity (packets).' }),
+        },
+        { additionalProperties: false, description: 'Token bucket on incoming Prepares (T05 when empty); unset = unlimited.' },
+      ),
+    ),
+    throughput: Type.Optional(
+      Type.Object(
+        {
+          amountPerSecond: Amount({ description: 'Sustained incoming amount per second before T04.' }),
+          burstAmount: Amount({ description: 'Token bucket capacity (amount).' }),
+        },
+        {
+          additionalProperties: false,
+          description: 'Token bucket on the incoming amount (T04 when exhausted); unset = unlimited.',
+        },
+      ),
+    ),
+    sendRoutes: Type.Boolean({
+      derivedDefault: '`true`, `false` for children',
+      description: 'Whether we broadcast our routes to this peer (CCP).',
+    }),
+    receiveRoutes: Type.Boolean({
+      derivedDefault: '`true`, `false` for children',
+      description: 'Whether we accept route updates from this peer (CCP).',
+    }),
+  },
+  { additionalProperties: false },
+);
+
+const StaticRoute = Type.Object(
+  {
+    prefix: Type.String({
+      pattern: '^([a-zA-Z0-9_~-]+(\\.[a-zA-Z0-9_~-]+)*\\.?)?$',
+      maxLength: 1023,
+      expected: 'an ILP address prefix (e.g. "g.acme"; "" matches every address)',
+      description: 'Destination prefix; the longest matching prefix wins over broadcast routes of equal length.',
+    }),
+    peer: Type.String({ description: 'Id of the peer packets for this prefix go to.' }),
+  },
+  { additionalProperties: false },
+);
+
+export const ConfigSchema = Type.Object(
+  {
+    address: Type.Optional(
+      Type.String({
+        pattern: ILP_ADDRESS_PATTERN,
+        maxLength: 1023,
+        expected: 'an ILP address like "g.acme.connector" (scheme g, private, example, peer, self, test or local)',
+        description: 'Our ILP address; required unless a parent peer assigns it over ILDCP.',
+      }),
+    ),
+    btp: Type.Object(
+      {
+        host: Host('127.0.0.1', 'Interface the BTP listener binds; loopback until you choose to expose it.'),
+        port: Port(7768, 'BTP listener port (7768 is the conventional BTP port; 0 = any free port).'),
+        maxPayloadBytes: Count(
+          1_048_576,
+          1024,
+          67_108_864,
+          'Largest BTP frame accepted (bytes). An ILP packet is at most ~33 KiB; 1 MiB leaves room for ' +
+            'large CCP route updates while bounding the memory one frame can take.',
+        ),
+        authTimeoutMs: Milliseconds(5000, 'A connection that has not authenticated within this long is closed.'),
+        pingIntervalMs: Milliseconds(
+          10_000,
+          'WebSocket ping interval; a session that misses a pong for one interval is terminated.',
+        ),
+        requestTimeoutMs: Milliseconds(
+          35_000,
+          'Timeout of BTP requests that carry no packet expiry (auth, messages); ilp-plugin-btp uses 35 s too.',
+        ),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    http: Type.Object(
+      {
+        host: Host('127.0.0.1', 'Interface of the admin/health/metrics HTTP listener (read-only admin data).'),
+        port: Port(7780, 'Admin/health/metrics HTTP port (0 = any free port).'),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    log: Type.Object(
+      {
+        level: Type.Union(
+          [
+            Type.Literal('fatal'),
+            Type.Literal('error'),
+            Type.Literal('warn'),
+            Type.Literal('info'),
+            Type.Literal('debug'),
+            Type.Literal('trace'),
+            Type.Literal('silent'),
+          ],
+          { default: 'info', description: 'pino log level; per-packet logs appear only at debug and trace.' },
+        ),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    packet: Type.Object(
+      {
+        minMessageWindowMs: Milliseconds(
+          1000,
+          'Time kept back on each hop for the response to travel back; less left on arrival → R02.',
+        ),
+        maxHoldTimeMs: Milliseconds(30_000, 'Longest a forwarded Prepare is held: outgoing expiry ≤ now + this.'),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    routing: Type.Object(
+      {
+        broadcast: Type.Boolean({ default: true, description: 'Exchange routes with peers over CCP.' }),
+        broadcastIntervalMs: Milliseconds(30_000, 'Interval of route update broadcasts (and heartbeats).'),
+        routeExpiryMs: Milliseconds(
+          45_000,
+          'A learned route not refreshed within this long is dropped; must exceed the broadcast interval.',
+        ),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    routes: Type.Array(StaticRoute, {
+      default: [],
+      maxItems: 10_000,
+      description: 'Static routes, e.g. `[{ prefix: "g.acme", peer: "acme" }]`.',
+    }),
+    fx: Type.Object(
+      {
+        spread: Type.Number({
+          default: 0.002,
+          minimum: 0,
+          maximum: 0.5,
+          description: 'Fraction kept on every conversion (0.002 = 0.2 %), also between equal assets of different scale.',
+        }),
+        rates: Type.Record(
+          Type.String({ pattern: '^[A-Za-z0-9]{1,16}$' }),
+          Type.Number({ exclusiveMinimum: 0, expected: 'a number > 0' }),
+          {
+            default: {},
+            keyExpected: 'an asset code of 1 to 16 letters or digits',
+            description:
+              'Value of one whole unit of each asset in a common base, e.g. `{ USD: 1, EUR: 1.08 }`; needed ' +
+              'for every asset code when peers use more than one.',
+          },
+        ),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    ledger: Type.Object(
+      {
+        backend: Type.Union([Type.Literal('embedded'), Type.Literal('tigerbeetle')], {
+          default: 'embedded',
+          description: 'embedded: local SQLite file, no external service; tigerbeetle: a TigerBeetle cluster.',
+        }),
+        batchSize: Count(100, 1, 8190, 'Flush a write batch when it holds this many transfers (group commit).'),
+        flushIntervalMs: Milliseconds(
+          2,
+          '… or when its oldest transfer has waited this long: the most a Fulfill waits at low load.',
+        ),
+        maxQueue: Count(10_000, 1, 10_000_000, 'Queued, unflushed transfers beyond which new Prepares get T03.'),
+        pendingTimeoutMs: Milliseconds(
+          60_000,
+          'Safety net: a reservation never posted or voided is voided after this long (> maxHoldTimeMs).',
+        ),
+        embedded: Type.Object(
+          {
+            path: Type.String({
+              default: './data/ilpd.sqlite',
+              minLength: 1,
+              description: 'SQLite database file; a relative path is relative to the config file.',
+            }),
+          },
+          { additionalProperties: false, default: {} },
+        ),
+        tigerbeetle: Type.Object(
+          {
+            clusterId: Type.Unsafe<bigint>({
+              type: 'string',
+              ilpdAmount: true,
+              default: '0',
+              pattern: '^(0|[1-9][0-9]*)$',
+              maxMagnitude: ((1n << 128n) - 1n).toString(),
+              expected: 'a decimal string (e.g. "0")',
+              description: 'TigerBeetle cluster id (u128, decimal string).',
+            }),
+            addresses: Type.Array(Type.String({ minLength: 1, expected: 'a "port" or "host:port" string' }), {
+              default: ['3000'],
+              minItems: 1,
+              maxItems: 6,
+              description: 'Replica addresses (1 replica, or 3 or more); in env a comma-separated list.',
+            }),
+            requestTimeoutMs: Milliseconds(5000, 'A ledger request not answered within this long fails (T00).'),
+          },
+          { additionalProperties: false, default: {} },
+        ),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    engine: Type.Object(
+      {
+        workers: Count(
+          0,
+          0,
+          64,
+          '0 = decode and validate on the main thread (fastest for OER decoding); N = a pool of N workers.',
+        ),
+        batchSize: Count(100, 1, 10_000, 'Packets handed to a worker in one task.'),
+        maxQueue: Count(10_000, 1, 10_000_000, 'Packets admitted but not yet answered beyond which Prepares get T03.'),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    telemetry: Type.Object(
+      {
+        bufferSize: Count(1000, 1, 1_000_000, 'Packet outcomes buffered before they are flushed to the metrics.'),
+        flushIntervalMs: Milliseconds(100, '… or flushed after this long, whichever comes first.'),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    shutdown: Type.Object(
+      {
+        drainTimeoutMs: Milliseconds(
+          30_000,
+          'On SIGTERM, how long in-flight packets may take to be answered (forwarded ones expire within ' +
+            'maxHoldTimeMs) before the ledger is flushed and the process exits.',
+          0,
+        ),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    peers: Type.Array(Peer, { default: [], maxItems: 10_000, envKey: 'id', description: 'Peers (see peers[].*).' }),
+  },
+  { additionalProperties: false },
+);
+
+/** The validated document: amounts already bigint, every default filled in. */
+export type ConfigDocument = Static<typeof ConfigSchema>;
+
+/** Schema keywords this module adds on top of JSON Schema. */
+export interface IlpdSchemaKeywords {
+  readonly expected?: string;
+  readonly ilpdAmount?: boolean;
+  readonly maxMagnitude?: string;
+  readonly secret?: boolean;
+  readonly derivedDefault?: string;
+  readonly envKey?: string;
+  readonly unit?: string;
+  readonly keyExpected?: string;
+}
+
+/** A schema node as the walkers see it: plain JSON Schema plus the keywords above. */
+export type SchemaNode = TSchema & IlpdSchemaKeywords;

@@ -1,0 +1,141 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { DaemonConfig } from '../config/types';
+import type { PeerBalance } from '../ledger/types';
+import type { Logger } from '../telemetry/logger';
+import type { DaemonMetrics } from '../telemetry/metrics';
+
+export interface AdminPeer {
+  readonly id: string;
+  readonly relation: string;
+  readonly connected: boolean;
+  readonly assetCode: string;
+  readonly assetScale: number;
+}
+
+export interface AdminRoute {
+  readonly prefix: string;
+  readonly nextHop: string;
+  readonly path: readonly string[];
+}
+
+export interface Readiness {
+  readonly ready: boolean;
+  /** Why the daemon is not ready (empty when ready). */
+  readonly reasons: readonly string[];
+}
+
+export interface AdminServerOptions {
+  readonly http: DaemonConfig['http'];
+  readonly metrics: DaemonMetrics;
+  readonly logger: Logger;
+  readiness(): Readiness;
+  peers(): readonly AdminPeer[];
+  routes(): readonly AdminRoute[];
+  balances(): Promise<readonly PeerBalance[]>;
+}
+
+/**
+ * Operations port: /metrics (Prometheus), /healthz (200 while the process serves), /readyz (200 only
+ * when the ledger and the BTP listener are up), and read-only admin JSON. Nothing here changes state,
+ * which is why it needs no authentication beyond binding to a private interface (http.host).
+ */
+export class AdminServer {
+  private readonly server: Server;
+
+  constructor(private readonly options: AdminServerOptions) {
+    this.server = createServer((req, res) => {
+      this.route(req, res).catch((err: unknown) => {
+        options.logger.error({ err, url: req.url }, 'admin request failed');
+        if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
+        else res.destroy();
+      });
+    });
+    // Keep-alive connections of scrapers must not hold shutdown open.
+    this.server.keepAliveTimeout = 5000;
+  }
+
+  listen(): Promise<AddressInfo> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error): void => reject(err);
+      this.server.once('error', onError);
+      this.server.listen(this.options.http.port, this.options.http.host, () => {
+        this.server.off('error', onError);
+        resolve(this.server.address() as AddressInfo);
+      });
+    });
+  }
+
+  /** Stops accepting connections; idle keep-alive connections are closed. */
+  stopAccepting(): void {
+    if (!this.server.listening) return;
+    this.server.close();
+    this.server.closeIdleConnections();
+  }
+
+  /** Drops every remaining connection (end of shutdown). */
+  closeAll(): void {
+    this.server.closeAllConnections();
+  }
+
+  private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      sendJson(res, 405, { error: 'only GET is supported' }, { allow: 'GET, HEAD' });
+      return;
+    }
+    const path = (req.url ?? '/').split('?')[0];
+    switch (path) {
+      case '/metrics': {
+        const { contentType, body } = await this.options.metrics.render();
+        res.writeHead(200, { 'content-type': contentType });
+        res.end(body);
+        return;
+      }
+      case '/healthz':
+        sendJson(res, 200, { status: 'ok' });
+        return;
+      case '/readyz': {
+        const readiness = this.options.readiness();
+        sendJson(res, readiness.ready ? 200 : 503, {
+          status: readiness.ready ? 'ready' : 'not ready',
+          reasons: readiness.reasons,
+        });
+        return;
+      }
+      case '/admin/peers':
+        sendJson(res, 200, { peers: this.options.peers() });
+        return;
+      case '/admin/routes':
+        sendJson(res, 200, { routes: this.options.routes() });
+        return;
+      case '/admin/balances': {
+        const balances = await this.options.balances();
+        sendJson(res, 200, { balances: balances.map(balanceJson) });
+        return;
+      }
+      default:
+        sendJson(res, 404, {
+          error: 'not found',
+          paths: ['/metrics', '/healthz', '/readyz', '/admin/peers', '/admin/routes', '/admin/balances'],
+        });
+    }
+  }
+}
+
+/** Amounts as decimal strings: JSON numbers lose precision above 2^53. */
+function balanceJson(b: PeerBalance): Record<string, string | number> {
+  return {
+    peerId: b.peerId,
+    assetCode: b.assetCode,
+    assetScale: b.assetScale,
+    balance: b.balance.toString(),
+    pendingIncoming: b.pendingIncoming.toString(),
+    pendingOutgoing: b.pendingOutgoing.toString(),
+  };
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = `${JSON.stringify(body)}\n`;
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
+  res.end(text);
+}

@@ -1,0 +1,358 @@
+import type { Logger } from 'pino';
+import { DaemonError } from '../../errors';
+import { LedgerBatchWriter, type BatchSink } from '../batch-writer';
+import type { LiquidityBalance, InspectableLedger } from '../inspect';
+import type { LedgerObserver, LedgerPeerAccount, PacketHandle, PacketReservation, PeerBalance } from '../types';
+import { PacketState, SqliteLedgerStore, type PacketRecord, type PacketWrite, type StoredAccount } from './sqlite-store';
+
+export interface EmbeddedLedgerOptions {
+  /** Absolute path of the SQLite file. */
+  readonly path: string;
+  readonly batchSize: number;
+  readonly flushIntervalMs: number;
+  readonly maxQueue: number;
+  readonly pendingTimeoutMs: number;
+  readonly logger: Logger;
+  readonly observer?: LedgerObserver;
+  /** Milliseconds clock for reservation ages (tests pin it). */
+  readonly now?: () => number;
+}
+
+/** In-memory state of one account; authoritative while the ledger runs (loaded from the store at start). */
+class AccountState {
+  /** Posted balance, positive = owed to us (for a liquidity account: the negated sum of its peers'). */
+  balance: bigint;
+  pendingIn = 0n;
+  pendingOut = 0n;
+  maximum: bigint | undefined;
+  minimum: bigint | undefined;
+
+  constructor(
+    readonly stored: StoredAccount,
+    readonly liquidity: AccountState | undefined,
+  ) {
+    this.balance = stored.balance;
+  }
+}
+
+/** One packet's reservation: the handle callers hold and the record the store writes. */
+class Reservation implements PacketHandle, PacketRecord {
+  state: PacketState = PacketState.Pending;
+  /** Number of the batch that carries this packet's post or void (coalesces the pending write away). */
+  resolutionBatch = 0;
+  readonly inAccountId: number;
+  readonly inLiquidityId: number;
+  readonly outAccountId: number;
+  readonly outLiquidityId: number;
+
+  constructor(
+    readonly owner: EmbeddedLedger,
+    readonly boot: number,
+    readonly seq: number,
+    readonly inAccount: AccountState,
+    readonly inAmount: bigint,
+    readonly outAccount: AccountState,
+    readonly outAmount: bigint,
+    readonly createdAtMs: number,
+  ) {
+    this.inAccountId = inAccount.stored.id;
+    this.inLiquidityId = (inAccount.liquidity as AccountState).stored.id;
+    this.outAccountId = outAccount.stored.id;
+    this.outLiquidityId = (outAccount.liquidity as AccountState).stored.id;
+  }
+
+  /** 128 bits: the run's boot number, then the packet's sequence number within the run. */
+  get id(): bigint {
+    return (BigInt(this.boot) << 64n) | BigInt(this.seq);
+  }
+}
+
+interface Write extends PacketWrite {
+  readonly packet: Reservation;
+}
+
+/**
+ * The default ledger: SQLite on local disk. Limits are enforced on in-memory balances, checked and
+ * reserved synchronously inside reserve(), so no interleaving of concurrent packets can exceed a limit.
+ * Every state change then goes through the batch writer; a post resolves only once durable.
+ */
+export class EmbeddedLedger implements InspectableLedger, BatchSink<Write> {
+  readonly backend = 'embedded' as const;
+  private store: SqliteLedgerStore | undefined;
+  private readonly writer: LedgerBatchWriter<Write>;
+  private readonly peers = new Map<string, AccountState>();
+  private readonly accounts = new Map<number, AccountState>();
+  private readonly liquidity = new Map<string, AccountState>();
+  /** Unresolved reservations in creation order, for the pendingTimeoutMs safety net. */
+  private readonly open = new Set<Reservation>();
+  private sweeper: NodeJS.Timeout | undefined;
+  private boot = 0;
+  private seq = 0;
+  private batchNumber = 0;
+  private running = false;
+  private healthy = true;
+  private readonly now: () => number;
+
+  constructor(private readonly options: EmbeddedLedgerOptions) {
+    this.now = options.now ?? Date.now;
+    this.writer = new LedgerBatchWriter<Write>(this, {
+      batchSize: options.batchSize,
+      flushIntervalMs: options.flushIntervalMs,
+      observer: options.observer,
+    });
+  }
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    const store = SqliteLedgerStore.openForWriting(this.options.path);
+    try {
+      const voided = store.recover();
+      this.boot = store.nextBoot();
+      for (const stored of store.loadAccounts()) this.loadAccount(stored);
+      this.options.logger.info(
+        { path: this.options.path, boot: this.boot, voidedReservations: voided },
+        'embedded ledger opened',
+      );
+    } catch (err) {
+      store.close();
+      throw err;
+    }
+    this.store = store;
+    this.running = true;
+    const sweepMs = Math.min(1000, Math.max(10, Math.floor(this.options.pendingTimeoutMs / 4)));
+    this.sweeper = setInterval(() => this.voidTimedOut(), sweepMs);
+  }
+
+  async stop(): Promise<void> {
+    if (this.store === undefined) return;
+    this.running = false;
+    if (this.sweeper !== undefined) clearInterval(this.sweeper);
+    this.sweeper = undefined;
+    await this.writer.stop();
+    this.store.close();
+    this.store = undefined;
+  }
+
+  isReady(): boolean {
+    return this.running && this.healthy;
+  }
+
+  async registerPeer(account: LedgerPeerAccount): Promise<void> {
+    const store = this.requireStore();
+    const liquidity = this.liquidityFor(store, account.assetCode, account.assetScale);
+    const stored = store.ensureAccount('peer', account.peerId, account.assetCode, account.assetScale);
+    const state = this.accounts.get(stored.id) ?? this.loadAccount(stored, liquidity);
+    state.maximum = account.maximum;
+    state.minimum = account.minimum;
+    this.peers.set(account.peerId, state);
+  }
+
+  reserve(reservation: PacketReservation): Promise<PacketHandle> {
+    if (!this.running) return Promise.reject(unavailable());
+    const { incoming, outgoing } = reservation;
+    const from = this.peers.get(incoming.peerId);
+    const to = this.peers.get(outgoing.peerId);
+    if (from === undefined || to === undefined) {
+      const peerId = from === undefined ? incoming.peerId : outgoing.peerId;
+      return Promise.reject(new DaemonError('ILPD_ERR_LEDGER_UNKNOWN_ACCOUNT', `peer ${peerId} is not registered`));
+    }
+    if (incoming.amount < 0n || outgoing.amount < 0n) {
+      return Promise.reject(new DaemonError('ILPD_ERR_INVALID_AMOUNT', 'reservation amounts must not be negative'));
+    }
+    if (this.writer.backlog >= this.options.maxQueue) {
+      return Promise.reject(
+        new DaemonError('ILPD_ERR_LEDGER_OVERLOADED', `ledger write queue holds ${this.writer.backlog} transfers`),
+      );
+    }
+    // Check both limits before touching either account: the reservation is all or nothing. Pending
+    // reservations count against a limit; pending ones in the other direction give no headroom.
+    if (from.maximum !== undefined && from.balance + from.pendingIn + incoming.amount > from.maximum) {
+      return Promise.reject(limitExceeded(`peer ${incoming.peerId} would owe us more than its maximum`, from.maximum));
+    }
+    if (to.minimum !== undefined && to.balance - to.pendingOut - outgoing.amount < to.minimum) {
+      return Promise.reject(limitExceeded(`we would owe peer ${outgoing.peerId} more than its minimum`, to.minimum));
+    }
+    from.pendingIn += incoming.amount;
+    to.pendingOut += outgoing.amount;
+    const handle = new Reservation(
+      this,
+      this.boot,
+      ++this.seq,
+      from,
+      incoming.amount,
+      to,
+      outgoing.amount,
+      this.now(),
+    );
+    this.open.add(handle);
+    // Nobody waits for the pending row: one lost in a crash is exactly what recovery would void anyway.
+    this.writer.push({ state: PacketState.Pending, packet: handle });
+    return Promise.resolve(handle);
+  }
+
+  post(handle: PacketHandle): Promise<void> {
+    const res = this.pendingReservation(handle);
+    if (res === undefined) return Promise.reject(notPending(handle, 'post'));
+    this.settle(res, PacketState.Posted);
+    const { inAccount, outAccount, inAmount, outAmount } = res;
+    inAccount.balance += inAmount;
+    (inAccount.liquidity as AccountState).balance -= inAmount;
+    outAccount.balance -= outAmount;
+    (outAccount.liquidity as AccountState).balance += outAmount;
+    return this.writeResolution(res);
+  }
+
+  void(handle: PacketHandle): Promise<void> {
+    const res = this.pendingReservation(handle);
+    if (res === undefined) return Promise.reject(notPending(handle, 'void'));
+    this.settle(res, PacketState.Voided);
+    return this.writeResolution(res);
+  }
+
+  async balances(): Promise<PeerBalance[]> {
+    await this.writer.flush();
+    const out: PeerBalance[] = [];
+    for (const account of this.accounts.values()) {
+      if (account.stored.kind !== 'peer') continue;
+      out.push({
+        peerId: account.stored.peerId,
+        assetCode: account.stored.assetCode,
+        assetScale: account.stored.assetScale,
+        balance: account.balance,
+        pendingIncoming: account.pendingIn,
+        pendingOutgoing: account.pendingOut,
+      });
+    }
+    return out;
+  }
+
+  async liquidityBalances(): Promise<LiquidityBalance[]> {
+    await this.writer.flush();
+    return [...this.liquidity.values()].map((account) => ({
+      assetCode: account.stored.assetCode,
+      assetScale: account.stored.assetScale,
+      balance: account.balance,
+    }));
+  }
+
+  /** BatchSink: one SQLite transaction per batch. */
+  writeBatch(writes: readonly Write[]): void {
+    const store = this.store;
+    if (store === undefined) throw unavailable();
+    const batch = ++this.batchNumber;
+    let coalesced = false;
+    for (const write of writes) {
+      if (write.state !== PacketState.Pending) write.packet.resolutionBatch = batch;
+    }
+    for (const write of writes) {
+      if (write.state === PacketState.Pending && write.packet.resolutionBatch === batch) coalesced = true;
+    }
+    // A pending and its resolution in one batch become one row write: the resolution inserts the row.
+    const rows = coalesced
+      ? writes.filter((w) => w.state !== PacketState.Pending || w.packet.resolutionBatch !== batch)
+      : writes;
+    try {
+      store.writeBatch(rows);
+    } catch (err) {
+      this.healthy = false;
+      throw err;
+    }
+    this.healthy = true;
+  }
+
+  /** BatchSink: a batch that never committed. Posts in it are undone in memory so memory matches disk. */
+  onBatchFailed(writes: readonly Write[], error: DaemonError): void {
+    this.options.logger.error({ err: error, size: writes.length }, 'ledger batch failed for good');
+    for (const write of writes) {
+      if (write.state !== PacketState.Posted) continue;
+      const { inAccount, outAccount, inAmount, outAmount } = write.packet;
+      inAccount.balance -= inAmount;
+      (inAccount.liquidity as AccountState).balance += inAmount;
+      outAccount.balance += outAmount;
+      (outAccount.liquidity as AccountState).balance -= outAmount;
+      write.packet.state = PacketState.Voided;
+    }
+  }
+
+  private writeResolution(res: Reservation): Promise<void> {
+    try {
+      return this.writer.pushDurable({ state: res.state, packet: res });
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  private settle(res: Reservation, state: PacketState): void {
+    res.state = state;
+    this.open.delete(res);
+    res.inAccount.pendingIn -= res.inAmount;
+    res.outAccount.pendingOut -= res.outAmount;
+  }
+
+  private pendingReservation(handle: PacketHandle): Reservation | undefined {
+    return handle instanceof Reservation && handle.owner === this && handle.state === PacketState.Pending
+      ? handle
+      : undefined;
+  }
+
+  /** The safety net: a reservation nobody posted or voided within pendingTimeoutMs is voided. */
+  private voidTimedOut(): void {
+    const cutoff = this.now() - this.options.pendingTimeoutMs;
+    let voided = 0;
+    for (const res of this.open) {
+      if (res.createdAtMs > cutoff) break;
+      this.settle(res, PacketState.Voided);
+      this.writeResolution(res).catch(() => undefined);
+      voided++;
+    }
+    if (voided > 0) {
+      this.options.logger.warn({ voided, pendingTimeoutMs: this.options.pendingTimeoutMs }, 'voided timed-out reservations');
+    }
+  }
+
+  private liquidityFor(store: SqliteLedgerStore, assetCode: string, assetScale: number): AccountState {
+    const key = assetKey(assetCode, assetScale);
+    const existing = this.liquidity.get(key);
+    if (existing !== undefined) return existing;
+    return this.loadAccount(store.ensureAccount('liquidity', '', assetCode, assetScale));
+  }
+
+  private loadAccount(stored: StoredAccount, liquidity?: AccountState): AccountState {
+    if (stored.kind === 'liquidity') {
+      const state = new AccountState(stored, undefined);
+      this.liquidity.set(assetKey(stored.assetCode, stored.assetScale), state);
+      this.accounts.set(stored.id, state);
+      return state;
+    }
+    const own = liquidity ?? this.liquidity.get(assetKey(stored.assetCode, stored.assetScale));
+    // Accounts load in id order and a liquidity account is always created before its first peer's.
+    if (own === undefined) throw new Error(`ledger account ${stored.id} has no liquidity account for its asset`);
+    const state = new AccountState(stored, own);
+    this.accounts.set(stored.id, state);
+    return state;
+  }
+
+  private requireStore(): SqliteLedgerStore {
+    if (this.store === undefined || !this.running) throw unavailable();
+    return this.store;
+  }
+}
+
+function assetKey(assetCode: string, assetScale: number): string {
+  return `${assetCode}/${assetScale}`;
+}
+
+function unavailable(): DaemonError {
+  return new DaemonError('ILPD_ERR_LEDGER_UNAVAILABLE', 'the ledger is not running');
+}
+
+function notPending(handle: PacketHandle, action: string): DaemonError {
+  return new DaemonError(
+    'ILPD_ERR_LEDGER_NOT_PENDING',
+    `cannot ${action} reservation ${String(handle?.id)}: unknown, already resolved or timed out`,
+  );
+}
+
+function limitExceeded(what: string, limit: bigint): DaemonError {
+  return new DaemonError('ILPD_ERR_LEDGER_LIMIT_EXCEEDED', `${what} ${limit} allows`);
+}

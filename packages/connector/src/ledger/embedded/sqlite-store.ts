@@ -1,0 +1,267 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+/**
+ * The embedded ledger's durable store: one SQLite file in WAL mode with synchronous=FULL, so a commit
+ * returns only after its WAL frames are fsynced. A committed post therefore survives kill -9 and power
+ * loss (synchronous=NORMAL would only survive the former). One transaction per batch (group commit).
+ *
+ * Tables:
+ * - accounts: one row per (peer, asset) and one liquidity row per asset; `balance` is the posted balance
+ *   as a decimal string (amounts are u64, sums may exceed SQLite's i64), positive = owed to us.
+ * - packets: one row per packet, holding both legs (incoming: peer → liquidity of its asset; outgoing:
+ *   liquidity of its asset → peer), so the legs commit together or not at all. state 0 = pending,
+ *   1 = posted, 2 = voided. A row leaves state 0 at most once, and the balances change in the same
+ *   transaction only when it does: replaying a batch can never count a post twice.
+ */
+export const PacketState = { Pending: 0, Posted: 1, Voided: 2 } as const;
+export type PacketState = (typeof PacketState)[keyof typeof PacketState];
+
+export interface StoredAccount {
+  readonly id: number;
+  readonly kind: 'peer' | 'liquidity';
+  /** '' for liquidity accounts. */
+  readonly peerId: string;
+  readonly assetCode: string;
+  readonly assetScale: number;
+  readonly balance: bigint;
+}
+
+/** The durable fields of a packet's two linked legs. */
+export interface PacketRecord {
+  readonly boot: number;
+  readonly seq: number;
+  readonly inAccountId: number;
+  readonly inLiquidityId: number;
+  readonly inAmount: bigint;
+  readonly outAccountId: number;
+  readonly outLiquidityId: number;
+  readonly outAmount: bigint;
+}
+
+export interface PacketWrite {
+  readonly state: PacketState;
+  readonly packet: PacketRecord;
+}
+
+export interface StoreSnapshot {
+  readonly accounts: StoredAccount[];
+  /** Per account id: amounts reserved by pending rows (incoming raises, outgoing lowers the balance). */
+  readonly pendingIn: Map<number, bigint>;
+  readonly pendingOut: Map<number, bigint>;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS accounts (
+  id INTEGER PRIMARY KEY,
+  kind TEXT NOT NULL CHECK (kind IN ('peer', 'liquidity')),
+  peer_id TEXT NOT NULL,
+  asset_code TEXT NOT NULL,
+  asset_scale INTEGER NOT NULL,
+  balance TEXT NOT NULL DEFAULT '0',
+  UNIQUE (kind, peer_id, asset_code, asset_scale)
+);
+CREATE TABLE IF NOT EXISTS packets (
+  boot INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  state INTEGER NOT NULL,
+  in_account INTEGER NOT NULL,
+  in_amount TEXT NOT NULL,
+  out_account INTEGER NOT NULL,
+  out_amount TEXT NOT NULL,
+  PRIMARY KEY (boot, seq)
+) WITHOUT ROWID;
+`;
+
+const SCHEMA_VERSION = '1';
+
+export class SqliteLedgerStore {
+  private readonly insertPending: Database.Statement;
+  private readonly resolve: Database.Statement;
+  private readonly prune: Database.Statement;
+  private readonly readBalance: Database.Statement;
+  private readonly writeBalance: Database.Statement;
+  private readonly writeTransaction: (writes: readonly PacketWrite[]) => void;
+  /** Packets resolved by the last committed batch: kept one batch longer so a replay finds them. */
+  private resolvedLastBatch: PacketRecord[] = [];
+  private resolvedThisBatch: PacketRecord[] = [];
+  private readonly deltas = new Map<number, bigint>();
+
+  private constructor(private readonly db: Database.Database) {
+    this.insertPending = db.prepare(
+      'INSERT INTO packets (boot, seq, state, in_account, in_amount, out_account, out_amount) ' +
+        'VALUES (?, ?, 0, ?, ?, ?, ?) ON CONFLICT (boot, seq) DO NOTHING',
+    );
+    this.resolve = db.prepare(
+      'INSERT INTO packets (boot, seq, state, in_account, in_amount, out_account, out_amount) ' +
+        'VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (boot, seq) DO UPDATE SET state = excluded.state ' +
+        'WHERE packets.state = 0',
+    );
+    this.prune = db.prepare('DELETE FROM packets WHERE boot = ? AND seq = ? AND state <> 0');
+    this.readBalance = db.prepare('SELECT balance FROM accounts WHERE id = ?').pluck();
+    this.writeBalance = db.prepare('UPDATE accounts SET balance = ? WHERE id = ?');
+    this.writeTransaction = db.transaction((writes: readonly PacketWrite[]) => this.applyWrites(writes));
+  }
+
+  /** Opens (creating if needed) the store for the daemon: the one writer. */
+  static openForWriting(path: string): SqliteLedgerStore {
+    mkdirSync(dirname(path), { recursive: true });
+    const db = new Database(path);
+    try {
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL');
+      db.exec(SCHEMA);
+      const version = db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get();
+      if (version === undefined) {
+        db.prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?)").run(SCHEMA_VERSION);
+      } else if (version !== SCHEMA_VERSION) {
+        throw new Error(`${path}: ledger schema version ${String(version)}, this ilpd reads ${SCHEMA_VERSION}`);
+      }
+      return new SqliteLedgerStore(db);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+  }
+
+  /** Reads a store without writing to it (the operator CLI; works while the daemon is stopped). */
+  static readSnapshot(path: string): StoreSnapshot {
+    const db = new Database(path, { readonly: true, fileMustExist: true });
+    try {
+      const accounts = (db.prepare('SELECT * FROM accounts ORDER BY id').all() as AccountRow[]).map(toAccount);
+      const pendingIn = new Map<number, bigint>();
+      const pendingOut = new Map<number, bigint>();
+      const rows = db
+        .prepare('SELECT in_account, in_amount, out_account, out_amount FROM packets WHERE state = 0')
+        .all() as PendingRow[];
+      for (const row of rows) {
+        add(pendingIn, row.in_account, BigInt(row.in_amount));
+        add(pendingOut, row.out_account, BigInt(row.out_amount));
+      }
+      return { accounts, pendingIn, pendingOut };
+    } finally {
+      db.close();
+    }
+  }
+
+  /** A new boot number, durable before it is used, so packet ids of this run never repeat earlier ones. */
+  nextBoot(): number {
+    return this.db.transaction(() => {
+      const last = this.db.prepare("SELECT value FROM meta WHERE key = 'boot'").pluck().get() as string | undefined;
+      const boot = (last === undefined ? 0 : Number(last)) + 1;
+      this.db.prepare("INSERT INTO meta (key, value) VALUES ('boot', ?) ON CONFLICT (key) DO UPDATE SET value = ?").run(
+        String(boot),
+        String(boot),
+      );
+      return boot;
+    })();
+  }
+
+  /**
+   * Restart recovery. No packet of an earlier run can complete any more (its Prepare died with that
+   * process), so every pending row is voided: deleted, which leaves the balances untouched. Resolved rows
+   * only served replays of that run's batches and go too. Returns how many reservations were voided.
+   */
+  recover(): number {
+    return this.db.transaction(() => {
+      const pending = this.db.prepare('SELECT count(*) FROM packets WHERE state = 0').pluck().get() as number;
+      this.db.prepare('DELETE FROM packets').run();
+      return pending;
+    })();
+  }
+
+  loadAccounts(): StoredAccount[] {
+    return (this.db.prepare('SELECT * FROM accounts ORDER BY id').all() as AccountRow[]).map(toAccount);
+  }
+
+  /** Returns the account, creating it with a zero balance if missing. */
+  ensureAccount(kind: 'peer' | 'liquidity', peerId: string, assetCode: string, assetScale: number): StoredAccount {
+    this.db
+      .prepare(
+        'INSERT INTO accounts (kind, peer_id, asset_code, asset_scale) VALUES (?, ?, ?, ?) ' +
+          'ON CONFLICT (kind, peer_id, asset_code, asset_scale) DO NOTHING',
+      )
+      .run(kind, peerId, assetCode, assetScale);
+    const row = this.db
+      .prepare('SELECT * FROM accounts WHERE kind = ? AND peer_id = ? AND asset_code = ? AND asset_scale = ?')
+      .get(kind, peerId, assetCode, assetScale) as AccountRow;
+    return toAccount(row);
+  }
+
+  /** Writes one batch in one transaction; throws if it did not commit. Safe to replay (see class doc). */
+  writeBatch(writes: readonly PacketWrite[]): void {
+    this.resolvedThisBatch = [];
+    this.deltas.clear();
+    this.writeTransaction(writes);
+    this.resolvedLastBatch = this.resolvedThisBatch;
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  private applyWrites(writes: readonly PacketWrite[]): void {
+    // Resolved rows of the previous batch can no longer be replayed: that batch committed.
+    for (const p of this.resolvedLastBatch) this.prune.run(p.boot, p.seq);
+    for (const write of writes) {
+      const p = write.packet;
+      if (write.state === PacketState.Pending) {
+        this.insertPending.run(p.boot, p.seq, p.inAccountId, p.inAmount.toString(), p.outAccountId, p.outAmount.toString());
+        continue;
+      }
+      const changed = this.resolve.run(
+        p.boot,
+        p.seq,
+        write.state,
+        p.inAccountId,
+        p.inAmount.toString(),
+        p.outAccountId,
+        p.outAmount.toString(),
+      ).changes;
+      this.resolvedThisBatch.push(p);
+      if (changed === 0 || write.state !== PacketState.Posted) continue;
+      add(this.deltas, p.inAccountId, p.inAmount);
+      add(this.deltas, p.inLiquidityId, -p.inAmount);
+      add(this.deltas, p.outLiquidityId, p.outAmount);
+      add(this.deltas, p.outAccountId, -p.outAmount);
+    }
+    for (const [id, delta] of this.deltas) {
+      if (delta === 0n) continue;
+      const current = BigInt(this.readBalance.get(id) as string);
+      this.writeBalance.run((current + delta).toString(), id);
+    }
+  }
+}
+
+interface AccountRow {
+  id: number;
+  kind: 'peer' | 'liquidity';
+  peer_id: string;
+  asset_code: string;
+  asset_scale: number;
+  balance: string;
+}
+
+interface PendingRow {
+  in_account: number;
+  in_amount: string;
+  out_account: number;
+  out_amount: string;
+}
+
+function toAccount(row: AccountRow): StoredAccount {
+  return {
+    id: row.id,
+    kind: row.kind,
+    peerId: row.peer_id,
+    assetCode: row.asset_code,
+    assetScale: row.asset_scale,
+    balance: BigInt(row.balance),
+  };
+}
+
+function add(map: Map<number, bigint>, id: number, amount: bigint): void {
+  map.set(id, (map.get(id) ?? 0n) + amount);
+}

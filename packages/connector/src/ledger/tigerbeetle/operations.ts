@@ -1,0 +1,202 @@
+import { CreateTransferStatus, TransferFlags, type Transfer } from 'tigerbeetle-node';
+import { DaemonError } from '../../errors';
+import type { PacketHandle } from '../types';
+import { Leg, POST_OFFSET, TransferCode, VOID_OFFSET, newTransfer, packetId, transferId } from './model';
+
+/** A registered peer's TigerBeetle accounts and limits. */
+export interface TbPeer {
+  readonly peerId: string;
+  readonly assetCode: string;
+  readonly assetScale: number;
+  readonly ledger: number;
+  readonly account: bigint;
+  readonly headroomIn: bigint;
+  readonly headroomOut: bigint;
+  readonly liquidity: bigint;
+  readonly control: bigint;
+  readonly maximum?: bigint;
+  readonly minimum?: bigint;
+}
+
+export const OpKind = { Reserve: 0, Post: 1, Void: 2 } as const;
+export type OpKind = (typeof OpKind)[keyof typeof OpKind];
+
+export interface TbOp {
+  readonly kind: OpKind;
+  readonly reservation: TbReservation;
+  /** Set by the batch write when TigerBeetle refused this op's chain. */
+  outcome: DaemonError | undefined;
+}
+
+interface PendingLeg {
+  readonly leg: number;
+  readonly debit: bigint;
+  readonly credit: bigint;
+  readonly amount: bigint;
+  readonly ledger: number;
+  readonly code: number;
+}
+
+const S = CreateTransferStatus;
+/** Statuses that mean "this transfer is (now or from an earlier attempt) in place". */
+const DONE = new Set<number>([S.created, S.exists]);
+const POST_DONE = new Set<number>([S.created, S.exists, S.pending_transfer_already_posted]);
+const VOID_DONE = new Set<number>([
+  S.created,
+  S.exists,
+  S.pending_transfer_already_voided,
+  S.pending_transfer_expired,
+]);
+
+/**
+ * One packet's reservation on TigerBeetle: its pending legs (zero-amount legs are left out: TigerBeetle
+ * refuses empty transfers), and the chains that reserve, post or void them. Which headroom and relief
+ * transfers exist is fixed at reserve time from the peers' limits then.
+ */
+export class TbReservation implements PacketHandle {
+  state: OpKind = OpKind.Reserve;
+  private readonly legs: PendingLeg[] = [];
+  private readonly reliefs: Transfer[] = [];
+
+  constructor(
+    readonly owner: object,
+    private readonly boot: bigint,
+    private readonly seq: number,
+    from: TbPeer,
+    inAmount: bigint,
+    to: TbPeer,
+    outAmount: bigint,
+    private readonly timeoutSeconds: number,
+  ) {
+    const packet = TransferCode.PacketLeg;
+    const headroom = TransferCode.Headroom;
+    if (inAmount > 0n) {
+      this.leg(Leg.InPending, from.account, from.liquidity, inAmount, from.ledger, packet);
+      if (from.maximum !== undefined) {
+        this.leg(Leg.InHeadroomPending, from.headroomIn, from.control, inAmount, from.ledger, headroom);
+      }
+      // The peer now owes us more, so we may come to owe it more before its minimum.
+      if (from.minimum !== undefined) this.relief(Leg.ReliefIn, from.headroomOut, from.control, inAmount, from.ledger);
+    }
+    if (outAmount > 0n) {
+      this.leg(Leg.OutPending, to.liquidity, to.account, outAmount, to.ledger, packet);
+      if (to.minimum !== undefined) {
+        this.leg(Leg.OutHeadroomPending, to.control, to.headroomOut, outAmount, to.ledger, headroom);
+      }
+      // We now owe the peer more, so it may come to owe us more before its maximum.
+      if (to.maximum !== undefined) this.relief(Leg.ReliefOut, to.control, to.headroomIn, outAmount, to.ledger);
+    }
+  }
+
+  get id(): bigint {
+    return packetId(this.boot, this.seq);
+  }
+
+  transfersFor(kind: OpKind): Transfer[] {
+    if (kind === OpKind.Reserve) {
+      return this.legs.map((l) =>
+        newTransfer({
+          id: transferId(this.boot, this.seq, l.leg),
+          debit: l.debit,
+          credit: l.credit,
+          amount: l.amount,
+          ledger: l.ledger,
+          code: l.code,
+          flags: TransferFlags.pending,
+          timeoutSeconds: this.timeoutSeconds,
+          userData128: this.id,
+          userData64: this.boot,
+        }),
+      );
+    }
+    const post = kind === OpKind.Post;
+    const resolutions = this.legs.map((l) =>
+      newTransfer({
+        id: transferId(this.boot, this.seq, l.leg + (post ? POST_OFFSET : VOID_OFFSET)),
+        debit: l.debit,
+        credit: l.credit,
+        amount: l.amount,
+        ledger: l.ledger,
+        code: l.code,
+        flags: post ? TransferFlags.post_pending_transfer : TransferFlags.void_pending_transfer,
+        pendingId: transferId(this.boot, this.seq, l.leg),
+        userData128: this.id,
+        userData64: this.boot,
+      }),
+    );
+    // Fresh objects each time: linkChain sets flags in place and a batch may be replayed.
+    return post ? [...resolutions, ...this.reliefs.map((t) => ({ ...t }))] : resolutions;
+  }
+
+  /** The op's outcome from its chain's statuses: undefined when the chain is in place. */
+  judge(kind: OpKind, statuses: readonly number[]): DaemonError | undefined {
+    const done = kind === OpKind.Reserve ? DONE : kind === OpKind.Post ? POST_DONE : VOID_DONE;
+    // A chain is atomic: one member found done (e.g. "exists" on a replay) means all of it is; the
+    // others then report linked_event_failed.
+    const failures = statuses.filter((s) => !done.has(s) && s !== S.linked_event_failed);
+    if (failures.length === 0) return undefined;
+    const names = failures.map((s) => S[s] ?? String(s)).join(', ');
+    if (kind === OpKind.Reserve) {
+      // Only the headroom accounts carry limit flags; an id that already failed failed on a limit too.
+      const limit = failures.every(
+        (s) => s === S.exceeds_credits || s === S.exceeds_debits || s === S.id_already_failed,
+      );
+      return new DaemonError(
+        limit ? 'ILPD_ERR_LEDGER_LIMIT_EXCEEDED' : 'ILPD_ERR_LEDGER_WRITE_FAILED',
+        `TigerBeetle refused reservation ${this.id}: ${names}`,
+      );
+    }
+    return new DaemonError(
+      'ILPD_ERR_LEDGER_NOT_PENDING',
+      `TigerBeetle refused to ${kind === OpKind.Post ? 'post' : 'void'} reservation ${this.id}: ${names}`,
+    );
+  }
+
+  private leg(leg: number, debit: bigint, credit: bigint, amount: bigint, ledger: number, code: number): void {
+    this.legs.push({ leg, debit, credit, amount, ledger, code });
+  }
+
+  private relief(leg: number, debit: bigint, credit: bigint, amount: bigint, ledger: number): void {
+    this.reliefs.push(
+      newTransfer({
+        id: transferId(this.boot, this.seq, leg),
+        debit,
+        credit,
+        amount,
+        ledger,
+        code: TransferCode.Relief,
+        flags: TransferFlags.none,
+        userData128: this.id,
+        userData64: this.boot,
+      }),
+    );
+  }
+}
+
+/**
+ * A transfer that widens (delta > 0) or narrows (delta < 0) a peer's incoming or outgoing headroom,
+ * against the asset's control account; undefined when nothing needs to move.
+ */
+export function adjustmentTransfer(
+  peer: TbPeer,
+  direction: 'in' | 'out',
+  delta: bigint,
+  boot: bigint,
+  seq: number,
+): Transfer | undefined {
+  if (delta === 0n) return undefined;
+  const headroom = direction === 'in' ? peer.headroomIn : peer.headroomOut;
+  // Incoming headroom lives in HI's credits, outgoing headroom in HO's debits.
+  const widen = direction === 'in' ? [peer.control, headroom] : [headroom, peer.control];
+  const [debit, credit] = delta > 0n ? widen : [widen[1], widen[0]];
+  return newTransfer({
+    id: transferId(boot, seq, direction === 'in' ? Leg.AdjustIn : Leg.AdjustOut),
+    debit,
+    credit,
+    amount: delta > 0n ? delta : -delta,
+    ledger: peer.ledger,
+    code: TransferCode.LimitAdjustment,
+    flags: TransferFlags.none,
+    userData64: boot,
+  });
+}

@@ -1,0 +1,266 @@
+import { forwardPrepare, type PrepareView } from '@ilpd/codec';
+import type { Logger } from 'pino';
+import type { DaemonConfig } from '../config/types';
+import { DaemonError, ilpCodeOf } from '../errors';
+import type { Ledger, PacketHandle } from '../ledger/types';
+import type { RoutingTable } from '../routing/routing-table';
+import { systemClock, type Clock } from './clock';
+import { addressOrEmpty } from './node-identity';
+import { buildPeerStates, type PeerState } from './peer-state';
+import { rejectFromError } from './reject';
+import { reserveOnPrepare } from './stages/balance';
+import { outgoingExpiryMs, type ExpiryPolicy } from './stages/expiry';
+import { checkResponse } from './stages/fulfillment';
+import { FxConverter } from './stages/fx';
+import {
+  answerPeerProtocol,
+  isPeerProtocolDestination,
+  type CcpMessageHandler,
+  type IldcpRequestHandler,
+} from './stages/local-destinations';
+import { checkMaxPacketAmount } from './stages/max-packet-amount';
+import { selectNextHop } from './stages/route';
+import { sendWithDeadline } from './stages/send';
+import { decodeIncomingPrepare } from './stages/validate';
+import type { IlpHandler, NodeIdentity, PacketTelemetry, PeerLink } from './types';
+
+export interface PacketPipelineOptions {
+  readonly config: DaemonConfig;
+  readonly identity: NodeIdentity;
+  readonly routingTable: RoutingTable;
+  readonly ledger: Ledger;
+  readonly peerLink: PeerLink;
+  readonly telemetry: PacketTelemetry;
+  readonly logger: Logger;
+  /** Answers `peer.config` (IldcpHost). */
+  readonly ildcpHost: IldcpRequestHandler;
+  /** Receives `peer.route.*` (RouteBroadcaster). */
+  readonly ccp: CcpMessageHandler;
+  readonly clock?: Clock;
+}
+
+/**
+ * The packet path: every ILP packet a peer sends us goes through here and gets exactly one answer.
+ * Decoding/validation (`decodeIncomingPrepare`) is pure and separable so an engine may run it
+ * elsewhere and call `processPrepare` with the view. Every thrown error becomes a Reject at one
+ * boundary (reject.ts); nothing here ever rejects the returned promise.
+ */
+export class PacketPipeline implements IlpHandler {
+  private readonly identity: NodeIdentity;
+  private readonly routingTable: RoutingTable;
+  private readonly ledger: Ledger;
+  private readonly peerLink: PeerLink;
+  private readonly telemetry: PacketTelemetry;
+  private readonly logger: Logger;
+  private readonly ildcpHost: IldcpRequestHandler;
+  private readonly ccp: CcpMessageHandler;
+  private readonly clock: Clock;
+  private readonly peers: Map<string, PeerState>;
+  private readonly fx: FxConverter;
+  private readonly expiryPolicy: ExpiryPolicy;
+  private readonly maxInFlight: number;
+  private inFlightCount = 0;
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(options: PacketPipelineOptions) {
+    this.identity = options.identity;
+    this.routingTable = options.routingTable;
+    this.ledger = options.ledger;
+    this.peerLink = options.peerLink;
+    this.telemetry = options.telemetry;
+    this.logger = options.logger;
+    this.ildcpHost = options.ildcpHost;
+    this.ccp = options.ccp;
+    this.clock = options.clock ?? systemClock;
+    this.peers = buildPeerStates(options.config.peers, this.clock.now());
+    this.fx = new FxConverter(options.config.fx);
+    this.expiryPolicy = options.config.packet;
+    this.maxInFlight = options.config.engine.maxQueue > 0 ? options.config.engine.maxQueue : Infinity;
+  }
+
+  /** Forwarded Prepares awaiting their answer. */
+  get inFlight(): number {
+    return this.inFlightCount;
+  }
+
+  async handleIlp(fromPeerId: string, ilp: Buffer): Promise<Buffer> {
+    const receivedAt = this.clock.monotonic();
+    let prepare: PrepareView;
+    try {
+      prepare = decodeIncomingPrepare(ilp);
+    } catch (err) {
+      return this.rejectInvalid(fromPeerId, err, receivedAt);
+    }
+    return this.processPrepare(fromPeerId, prepare, receivedAt);
+  }
+
+  /** The Reject for a packet that failed decode/validate (receivedAt from `clock.monotonic()`). */
+  rejectInvalid(fromPeerId: string, err: unknown, receivedAt: number): Buffer {
+    return this.rejectLocally(fromPeerId, undefined, err, receivedAt);
+  }
+
+  /** Processes a validated Prepare; resolves with Fulfill or Reject bytes and never rejects. */
+  async processPrepare(fromPeerId: string, prepare: PrepareView, receivedAt: number): Promise<Buffer> {
+    if (isPeerProtocolDestination(prepare.destination)) {
+      return this.answerLocally(fromPeerId, prepare, receivedAt);
+    }
+    if (this.inFlightCount >= this.maxInFlight) {
+      const err = new DaemonError('ILPD_ERR_BUSY', `${this.inFlightCount} packets in flight`);
+      return this.rejectLocally(fromPeerId, undefined, err, receivedAt);
+    }
+    this.inFlightCount++;
+    try {
+      return await this.forward(fromPeerId, prepare, receivedAt);
+    } finally {
+      this.inFlightCount--;
+      if (this.inFlightCount === 0 && this.idleWaiters.length > 0) this.notifyIdle();
+    }
+  }
+
+  /** Resolves true once no forwarded Prepare is in flight, false if that takes longer than timeoutMs. */
+  drain(timeoutMs: number): Promise<boolean> {
+    if (this.inFlightCount === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.idleWaiters = this.idleWaiters.filter((w) => w !== onIdle);
+        resolve(false);
+      }, timeoutMs);
+      const onIdle = (): void => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      this.idleWaiters.push(onIdle);
+    });
+  }
+
+  private async forward(fromPeer: string, prepare: PrepareView, receivedAt: number): Promise<Buffer> {
+    let toPeer: string | undefined;
+    let handle: PacketHandle | undefined;
+    try {
+      const now = this.clock.now();
+      const incoming = this.peers.get(fromPeer);
+      if (incoming === undefined) throw new DaemonError('ILPD_ERR_BAD_REQUEST', `unknown peer ${fromPeer}`);
+      const expiresAtMs = outgoingExpiryMs(prepare.expiresAtMs, now, this.expiryPolicy);
+      const amount = prepare.amount;
+      checkMaxPacketAmount(amount, incoming.config.maxPacketAmount);
+      incoming.rateLimiter?.take(now);
+      incoming.throughputLimiter?.take(amount, now);
+      const nextHop = selectNextHop(this.routingTable, prepare.destination, fromPeer);
+      toPeer = nextHop;
+      const outgoing = this.peers.get(nextHop);
+      if (outgoing === undefined) throw new DaemonError('ILPD_ERR_UNREACHABLE', `no peer ${nextHop}`);
+      if (!this.peerLink.isConnected(nextHop)) {
+        throw new DaemonError('ILPD_ERR_PEER_UNREACHABLE', `next hop ${nextHop} is not connected`);
+      }
+      const outgoingAmount = this.fx.convert(amount, incoming, outgoing);
+      const reservation = reserveOnPrepare(
+        this.ledger,
+        fromPeer,
+        amount,
+        nextHop,
+        outgoingAmount,
+        prepare.expiresAtMs,
+      );
+      if (reservation !== undefined) handle = await reservation;
+
+      const timeoutMs = expiresAtMs - this.clock.now();
+      if (timeoutMs <= 0) throw new DaemonError('ILPD_ERR_TIMED_OUT', 'packet expired before it was sent');
+      const forwarded = forwardPrepare(prepare, outgoingAmount, expiresAtMs);
+      const response = await sendWithDeadline(this.peerLink, nextHop, forwarded, timeoutMs);
+      const rejectCode = checkResponse(response, prepare.executionCondition);
+
+      if (rejectCode !== undefined) {
+        const pending = handle;
+        handle = undefined;
+        if (pending !== undefined) await this.voidQuietly(pending);
+        this.record(fromPeer, nextHop, 'rejected', rejectCode, false, receivedAt);
+        return response;
+      }
+      if (handle !== undefined) {
+        // The post must be durable before the Fulfill goes upstream: otherwise a crash in between
+        // leaves the upstream peer paying for value our ledger never recorded.
+        const pending = handle;
+        handle = undefined;
+        await this.postOrFail(pending);
+      }
+      this.record(fromPeer, nextHop, 'fulfilled', undefined, false, receivedAt);
+      return response;
+    } catch (err) {
+      if (handle !== undefined) await this.voidQuietly(handle);
+      return this.rejectLocally(fromPeer, toPeer, err, receivedAt);
+    }
+  }
+
+  private answerLocally(fromPeer: string, prepare: PrepareView, receivedAt: number): Buffer {
+    try {
+      const fulfill = answerPeerProtocol(fromPeer, prepare, this.ildcpHost, this.ccp);
+      this.record(fromPeer, undefined, 'fulfilled', undefined, false, receivedAt);
+      return fulfill;
+    } catch (err) {
+      return this.rejectLocally(fromPeer, undefined, err, receivedAt);
+    }
+  }
+
+  private async postOrFail(handle: PacketHandle): Promise<void> {
+    try {
+      await this.ledger.post(handle);
+    } catch (err) {
+      this.logger.error({ err, handle: handle.id.toString() }, 'ledger post failed; rejecting upstream');
+      throw new DaemonError('ILPD_ERR_LEDGER_UNAVAILABLE', 'could not record the payment', { cause: err });
+    }
+  }
+
+  private async voidQuietly(handle: PacketHandle): Promise<void> {
+    try {
+      await this.ledger.void(handle);
+    } catch (err) {
+      // The backend voids pending transfers after pendingTimeoutMs anyway; the packet's answer stands.
+      this.logger.warn({ err, handle: handle.id.toString() }, 'ledger void failed');
+    }
+  }
+
+  private rejectLocally(
+    fromPeer: string,
+    toPeer: string | undefined,
+    err: unknown,
+    receivedAt: number,
+  ): Buffer {
+    const code = ilpCodeOf(err);
+    if (this.logger.isLevelEnabled('debug')) {
+      this.logger.debug({ fromPeer, toPeer, code, err }, 'rejecting packet');
+    }
+    let reject: Buffer;
+    try {
+      reject = rejectFromError(err, addressOrEmpty(this.identity));
+    } catch (encodeErr) {
+      this.logger.error({ err: encodeErr }, 'could not encode a reject');
+      reject = rejectFromError(undefined, addressOrEmpty(this.identity));
+    }
+    this.record(fromPeer, toPeer, 'rejected', code, true, receivedAt);
+    return reject;
+  }
+
+  private record(
+    fromPeer: string,
+    toPeer: string | undefined,
+    result: 'fulfilled' | 'rejected',
+    code: string | undefined,
+    rejectedLocally: boolean,
+    receivedAt: number,
+  ): void {
+    this.telemetry.recordPacket({
+      fromPeer,
+      toPeer,
+      result,
+      code,
+      rejectedLocally,
+      seconds: (this.clock.monotonic() - receivedAt) / 1000,
+    });
+  }
+
+  private notifyIdle(): void {
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const waiter of waiters) waiter();
+  }
+}

@@ -1,0 +1,180 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { PeerBalance } from '../ledger/types';
+import { FRAME_DIRECTIONS, FRAME_TYPES, type FrameCounters } from './frame-counters';
+
+/**
+ * The daemon's Prometheus registry (not prom-client's global one, so two daemons in one process — as
+ * in tests — never share series). Names are stable; labels are bounded: packet labels take values from
+ * fixed sets (ILP codes are shape-checked), peer labels come from the config, never from packets.
+ */
+export const PACKET_DURATION_BUCKETS = [
+  0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
+];
+const LEDGER_BATCH_BUCKETS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000];
+const LEDGER_FLUSH_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
+
+/** Read on every scrape; wired by the composition root once the components exist. */
+export interface MetricSources {
+  packetsInFlight(): number;
+  engineQueueDepth(): number;
+  peers(): Iterable<{ readonly peerId: string; readonly connected: boolean }>;
+  ledgerReady(): boolean;
+  balances(): Promise<readonly PeerBalance[]>;
+  frames: FrameCounters;
+}
+
+export type AuthFailureReason = 'bad_token' | 'unknown_peer' | 'malformed' | 'timeout';
+
+export class DaemonMetrics {
+  readonly registry = new Registry();
+  readonly packets: Counter<'type' | 'result' | 'code'>;
+  readonly packetDuration: Histogram<'result'>;
+  readonly ledgerBatchSize: Histogram;
+  readonly ledgerFlushDuration: Histogram;
+  readonly ledgerFlushes: Counter<'result'>;
+  readonly telemetryFlushes: Counter;
+  readonly authFailures: Counter<'reason'>;
+  private sources: MetricSources | undefined;
+
+  constructor() {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry });
+    this.packets = new Counter({
+      name: 'ilpd_packets_total',
+      help: 'ILP Prepares answered, by type (forwarded: answered by the next hop; local: answered by ilpd), result and ILP code ("" when fulfilled).',
+      labelNames: ['type', 'result', 'code'],
+      registers,
+    });
+    this.packetDuration = new Histogram({
+      name: 'ilpd_packet_duration_seconds',
+      help: 'Time from receiving a Prepare to sending its Fulfill or Reject.',
+      labelNames: ['result'],
+      buckets: PACKET_DURATION_BUCKETS,
+      registers,
+    });
+    this.ledgerBatchSize = new Histogram({
+      name: 'ilpd_ledger_batch_size',
+      help: 'Transfers per ledger write batch.',
+      buckets: LEDGER_BATCH_BUCKETS,
+      registers,
+    });
+    this.ledgerFlushDuration = new Histogram({
+      name: 'ilpd_ledger_flush_duration_seconds',
+      help: 'Time to make one ledger write batch durable.',
+      buckets: LEDGER_FLUSH_BUCKETS,
+      registers,
+    });
+    this.ledgerFlushes = new Counter({
+      name: 'ilpd_ledger_flushes_total',
+      help: 'Ledger write batches, by result (ok, error).',
+      labelNames: ['result'],
+      registers,
+    });
+    this.telemetryFlushes = new Counter({
+      name: 'ilpd_telemetry_flushes_total',
+      help: 'Flushes of the packet telemetry buffer into these metrics.',
+      registers,
+    });
+    this.authFailures = new Counter({
+      name: 'ilpd_btp_auth_failures_total',
+      help: 'BTP connections closed for failing authentication, by reason.',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.registerScrapeGauges(registers);
+  }
+
+  /** Connects the scrape-time gauges to the live components. */
+  collectFrom(sources: MetricSources): void {
+    this.sources = sources;
+  }
+
+  async render(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+
+  private registerScrapeGauges(registers: Registry[]): void {
+    const self = (): MetricSources | undefined => this.sources;
+    new Gauge({
+      name: 'ilpd_packets_in_flight',
+      help: 'ILP Prepares received and not yet answered.',
+      registers,
+      collect() {
+        this.set(self()?.packetsInFlight() ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'ilpd_engine_queue_depth',
+      help: 'Packets admitted by the engine and not yet answered (Prepares beyond engine.maxQueue get T03).',
+      registers,
+      collect() {
+        this.set(self()?.engineQueueDepth() ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'ilpd_peer_connected',
+      help: '1 while the configured peer has an authenticated BTP session.',
+      labelNames: ['peer'],
+      registers,
+      collect() {
+        for (const peer of self()?.peers() ?? []) this.set({ peer: peer.peerId }, peer.connected ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'ilpd_ledger_ready',
+      help: '1 while the ledger backend accepts writes.',
+      registers,
+      collect() {
+        this.set(self()?.ledgerReady() ? 1 : 0);
+      },
+    });
+    const pending = new Gauge({
+      name: 'ilpd_peer_balance_pending',
+      help: 'Reserved by unanswered Prepares, in whole asset units, by direction (incoming, outgoing).',
+      labelNames: ['peer', 'asset', 'direction'],
+      registers,
+    });
+    new Gauge({
+      name: 'ilpd_peer_balance',
+      help: 'Posted balance in whole asset units (amount / 10^assetScale); positive = the peer owes us.',
+      labelNames: ['peer', 'asset'],
+      registers,
+      async collect() {
+        const sources = self();
+        if (sources === undefined || !sources.ledgerReady()) return;
+        const balances = await sources.balances().catch(() => undefined);
+        if (balances === undefined) return;
+        this.reset();
+        pending.reset();
+        for (const b of balances) {
+          const labels = { peer: b.peerId, asset: b.assetCode };
+          this.set(labels, toUnits(b.balance, b.assetScale));
+          pending.set({ ...labels, direction: 'incoming' }, toUnits(b.pendingIncoming, b.assetScale));
+          pending.set({ ...labels, direction: 'outgoing' }, toUnits(b.pendingOutgoing, b.assetScale));
+        }
+      },
+    });
+    new Counter({
+      name: 'ilpd_btp_frames_total',
+      help: 'BTP frames sent and received, by direction (in, out) and type.',
+      labelNames: ['direction', 'type'],
+      registers,
+      collect() {
+        const frames = self()?.frames;
+        if (frames === undefined) return;
+        this.reset();
+        for (const direction of FRAME_DIRECTIONS) {
+          for (const type of FRAME_TYPES) {
+            const total = frames.total(direction, type);
+            if (total > 0) this.inc({ direction, type }, total);
+          }
+        }
+      },
+    });
+  }
+}
+
+/** Whole units as a float: exact for balances below 2^53 smallest units, close enough for graphs above. */
+export function toUnits(amount: bigint, assetScale: number): number {
+  return Number(amount) / 10 ** assetScale;
+}

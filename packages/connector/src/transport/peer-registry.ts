@@ -1,0 +1,107 @@
+import type WebSocket from 'ws';
+import type { PeerConfig } from '../config/types';
+import { DaemonError } from '../errors';
+import type { IlpHandler, PeerLifecycleListener, PeerLink } from '../packet/types';
+import type { FrameCounters } from '../telemetry/frame-counters';
+import type { Logger } from '../telemetry/logger';
+import { InFlightCounter } from './in-flight';
+import { CLOSE_POLICY, PeerSession, type PeerSessionOptions } from './peer-session';
+
+export interface PeerRegistryOptions {
+  readonly peers: readonly PeerConfig[];
+  readonly session: PeerSessionOptions;
+  readonly frames: FrameCounters;
+  readonly logger: Logger;
+}
+
+/**
+ * The live BTP sessions, at most one per configured peer: a newly authenticated connection replaces
+ * the old one (the peer restarted or reconnected before we noticed the old socket die). It is the
+ * packet path's PeerLink and tells lifecycle listeners (routing, ILDCP) when peers come and go.
+ */
+export class PeerRegistry implements PeerLink {
+  readonly inFlight = new InFlightCounter();
+  private readonly sessions = new Map<string, PeerSession>();
+  private readonly listeners: PeerLifecycleListener[] = [];
+  private handler: IlpHandler | undefined;
+  private drainRejectFrame: Buffer | undefined;
+
+  constructor(private readonly options: PeerRegistryOptions) {}
+
+  /** The packet path that answers incoming Prepares; set once by the composition root. */
+  setIlpHandler(handler: IlpHandler): void {
+    this.handler = handler;
+  }
+
+  addListener(listener: PeerLifecycleListener): void {
+    this.listeners.push(listener);
+  }
+
+  sendIlp(peerId: string, ilp: Buffer, timeoutMs: number): Promise<Buffer> {
+    const session = this.sessions.get(peerId);
+    if (session === undefined) {
+      return Promise.reject(new DaemonError('ILPD_ERR_PEER_UNREACHABLE', `peer ${peerId} is not connected`));
+    }
+    return session.sendIlp(ilp, timeoutMs);
+  }
+
+  isConnected(peerId: string): boolean {
+    return this.sessions.get(peerId)?.isOpen ?? false;
+  }
+
+  /** Every configured peer with its connection state (for metrics and /admin/peers). */
+  *peerStates(): Iterable<{ readonly peerId: string; readonly connected: boolean }> {
+    for (const peer of this.options.peers) yield { peerId: peer.id, connected: this.isConnected(peer.id) };
+  }
+
+  /** Makes an authenticated socket the peer's session, replacing (and closing) any previous one. */
+  attach(peerId: string, ws: WebSocket): PeerSession {
+    const handler = this.handler;
+    if (handler === undefined) throw new Error('PeerRegistry.attach before setIlpHandler');
+    const session = new PeerSession(peerId, ws, this.options.session, {
+      handler,
+      frames: this.options.frames,
+      inFlight: this.inFlight,
+      logger: this.options.logger,
+      drainReject: () => this.drainRejectFrame,
+      onClosed: (closed) => this.onSessionClosed(closed),
+    });
+    const previous = this.sessions.get(peerId);
+    this.sessions.set(peerId, session);
+    if (previous !== undefined) {
+      this.options.logger.info({ peer: peerId }, 'new BTP connection replaces the previous session');
+      void previous.close(CLOSE_POLICY, 'replaced by a newer connection of the same peer');
+      this.notify('onPeerDisconnected', peerId);
+    }
+    this.options.logger.info({ peer: peerId }, 'BTP session authenticated');
+    this.notify('onPeerConnected', peerId);
+    return session;
+  }
+
+  /** From now on new Prepares are answered with this Reject instead of entering the packet path. */
+  beginDrain(reject: Buffer): void {
+    this.drainRejectFrame = reject;
+  }
+
+  /** Closes every session (pending outgoing requests fail with ILPD_ERR_PEER_UNREACHABLE). */
+  async closeAll(): Promise<void> {
+    const sessions = [...this.sessions.values()];
+    await Promise.all(sessions.map((s) => s.close()));
+  }
+
+  private onSessionClosed(session: PeerSession): void {
+    if (this.sessions.get(session.peerId) !== session) return;
+    this.sessions.delete(session.peerId);
+    this.notify('onPeerDisconnected', session.peerId);
+  }
+
+  private notify(event: keyof PeerLifecycleListener, peerId: string): void {
+    for (const listener of this.listeners) {
+      try {
+        listener[event](peerId);
+      } catch (err) {
+        this.options.logger.error({ peer: peerId, err }, `peer lifecycle listener failed on ${event}`);
+      }
+    }
+  }
+}

@@ -1,0 +1,272 @@
+import {
+  BtpPacketType,
+  decodeBtp,
+  encodeBtpIlpFrame,
+  findBtpIlpData,
+  peekBtpHeader,
+} from '@ilpd/codec';
+import WebSocket from 'ws';
+import { DaemonError } from '../errors';
+import type { IlpHandler } from '../packet/types';
+import type { FrameCounters } from '../telemetry/frame-counters';
+import type { Logger } from '../telemetry/logger';
+import { BTP_NOT_ACCEPTED, BTP_TEMPORARY, btpEmptyResponse, btpError, frameBytes } from './btp-frames';
+import type { InFlightCounter } from './in-flight';
+
+export interface PeerSessionOptions {
+  readonly pingIntervalMs: number;
+  /** A peer that lets this much of our output pile up unread is cut off instead of growing our heap. */
+  readonly maxBufferedBytes: number;
+}
+
+export interface PeerSessionHooks {
+  readonly handler: IlpHandler;
+  readonly frames: FrameCounters;
+  readonly inFlight: InFlightCounter;
+  readonly logger: Logger;
+  /** While shutting down: the Reject that answers new Prepares instead of the packet path. */
+  drainReject(): Buffer | undefined;
+  onClosed(session: PeerSession): void;
+}
+
+interface PendingRequest {
+  resolve(ilp: Buffer): void;
+  reject(err: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+/** WebSocket close codes (RFC 6455). */
+export const CLOSE_NORMAL = 1000;
+export const CLOSE_GOING_AWAY = 1001;
+export const CLOSE_PROTOCOL_ERROR = 1002;
+export const CLOSE_POLICY = 1008;
+/** After asking a peer to close, we drop the socket if its close frame has not come back by then. */
+const CLOSE_GRACE_MS = 1000;
+
+/**
+ * One authenticated BTP connection. Request ids are allocated per session; every pending request has
+ * a timer and leaves the map on response, timeout or close, so a peer that never answers cannot grow
+ * our memory. Nothing a peer sends can throw out of this class: malformed frames get a BTP Error when
+ * a request id can be read, otherwise the socket is closed.
+ */
+export class PeerSession {
+  private nextRequestId = 1;
+  private readonly pending = new Map<number, PendingRequest>();
+  private readonly pingTimer: NodeJS.Timeout;
+  private pongSeen = true;
+  private closing = false;
+  private closeTimer: NodeJS.Timeout | undefined;
+  private readonly closedPromise: Promise<void>;
+
+  constructor(
+    readonly peerId: string,
+    private readonly ws: WebSocket,
+    private readonly options: PeerSessionOptions,
+    private readonly hooks: PeerSessionHooks,
+  ) {
+    ws.on('message', (data) => this.onFrame(frameBytes(data)));
+    ws.on('pong', () => {
+      this.pongSeen = true;
+    });
+    ws.on('error', (err) => hooks.logger.debug({ peer: peerId, err: err.message }, 'BTP socket error'));
+    this.closedPromise = new Promise((resolve) => ws.once('close', () => resolve()));
+    ws.once('close', (code, reason) => this.onSocketClosed(code, reason.toString()));
+    this.pingTimer = setInterval(() => this.keepAlive(), options.pingIntervalMs);
+  }
+
+  get isOpen(): boolean {
+    return !this.closing && this.ws.readyState === WebSocket.OPEN;
+  }
+
+  /** Sends an ILP Prepare and resolves with the Fulfill/Reject bytes the peer answers with. */
+  sendIlp(ilp: Buffer, timeoutMs: number): Promise<Buffer> {
+    if (!this.isOpen) {
+      return Promise.reject(new DaemonError('ILPD_ERR_PEER_UNREACHABLE', `peer ${this.peerId} is not connected`));
+    }
+    const requestId = this.allocateRequestId();
+    return new Promise<Buffer>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(requestId);
+        reject(new DaemonError('ILPD_ERR_TIMED_OUT', `peer ${this.peerId} did not answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.set(requestId, { resolve, reject, timer });
+      this.send(encodeBtpIlpFrame(BtpPacketType.Message, requestId, ilp));
+    });
+  }
+
+  /** Closes the session: pending requests fail now, the socket is dropped if the peer does not answer. */
+  close(code = CLOSE_GOING_AWAY, reason = 'ilpd is shutting down'): Promise<void> {
+    if (!this.closing) {
+      this.closing = true;
+      this.failPending('session closed');
+      clearInterval(this.pingTimer);
+      if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING) {
+        this.ws.close(code, reason);
+        this.closeTimer = setTimeout(() => this.ws.terminate(), CLOSE_GRACE_MS);
+      }
+    }
+    return this.closedPromise;
+  }
+
+  get pendingRequests(): number {
+    return this.pending.size;
+  }
+
+  private onFrame(frame: Buffer): void {
+    // Frames that arrive after we began closing are dropped: their answers could not be sent anyway.
+    if (this.closing) return;
+    let header: { type: number; requestId: number };
+    try {
+      header = peekBtpHeader(frame);
+    } catch {
+      this.hooks.logger.debug({ peer: this.peerId, bytes: frame.length }, 'BTP frame shorter than its header');
+      void this.close(CLOSE_PROTOCOL_ERROR, 'malformed BTP frame');
+      return;
+    }
+    this.hooks.frames.countIn(header.type);
+    switch (header.type) {
+      case BtpPacketType.Message:
+        this.onMessage(frame, header.requestId);
+        return;
+      case BtpPacketType.Response:
+      case BtpPacketType.Error:
+        this.onAnswer(frame, header.type, header.requestId);
+        return;
+      case BtpPacketType.Transfer:
+        this.send(
+          btpError(header.requestId, BTP_NOT_ACCEPTED, 'BTP Transfer is not supported: ilpd does not settle over BTP'),
+        );
+        return;
+      default:
+        this.send(btpError(header.requestId, BTP_NOT_ACCEPTED, `unknown BTP frame type ${header.type}`));
+    }
+  }
+
+  private onMessage(frame: Buffer, requestId: number): void {
+    let ilp: Buffer | undefined;
+    try {
+      ilp = findBtpIlpData(frame);
+    } catch (err) {
+      this.send(btpError(requestId, BTP_NOT_ACCEPTED, `malformed BTP message: ${(err as Error).message}`));
+      return;
+    }
+    if (ilp === undefined) {
+      // RFC 23 sub-protocols we do not speak (and repeated auth messages) get an empty Response.
+      this.send(btpEmptyResponse(requestId));
+      return;
+    }
+    const drainReject = this.hooks.drainReject();
+    if (drainReject !== undefined) {
+      this.send(encodeBtpIlpFrame(BtpPacketType.Response, requestId, drainReject));
+      return;
+    }
+    const inFlight = this.hooks.inFlight;
+    inFlight.begin();
+    this.hooks.handler.handleIlp(this.peerId, ilp).then(
+      (response) => {
+        inFlight.end();
+        this.send(encodeBtpIlpFrame(BtpPacketType.Response, requestId, response));
+      },
+      (err: unknown) => {
+        inFlight.end();
+        this.hooks.logger.error({ peer: this.peerId, err }, 'packet handler failed');
+        this.send(btpError(requestId, BTP_TEMPORARY, 'internal error'));
+      },
+    );
+  }
+
+  private onAnswer(frame: Buffer, type: number, requestId: number): void {
+    const request = this.pending.get(requestId);
+    if (request === undefined) {
+      this.hooks.logger.debug({ peer: this.peerId, requestId }, 'BTP answer for no pending request (late or unknown)');
+      return;
+    }
+    this.pending.delete(requestId);
+    clearTimeout(request.timer);
+    if (type === BtpPacketType.Error) {
+      request.reject(new DaemonError('ILPD_ERR_PEER_PROTOCOL', `peer ${this.peerId} answered with ${describeBtpError(frame)}`));
+      return;
+    }
+    let ilp: Buffer | undefined;
+    try {
+      ilp = findBtpIlpData(frame);
+    } catch (err) {
+      request.reject(new DaemonError('ILPD_ERR_PEER_PROTOCOL', `malformed BTP response from ${this.peerId}`, { cause: err }));
+      return;
+    }
+    if (ilp === undefined) {
+      request.reject(new DaemonError('ILPD_ERR_PEER_PROTOCOL', `BTP response from ${this.peerId} carries no ILP packet`));
+      return;
+    }
+    request.resolve(ilp);
+  }
+
+  private send(frame: Buffer): void {
+    if (this.ws.readyState !== WebSocket.OPEN) return;
+    this.ws.send(frame);
+    this.hooks.frames.countOut(frame[0]);
+    if (this.ws.bufferedAmount > this.options.maxBufferedBytes) {
+      this.hooks.logger.warn(
+        { peer: this.peerId, bufferedBytes: this.ws.bufferedAmount },
+        'peer does not read its BTP socket; dropping the session',
+      );
+      this.terminate();
+    }
+  }
+
+  private keepAlive(): void {
+    if (!this.pongSeen) {
+      this.hooks.logger.warn({ peer: this.peerId }, 'peer missed a WebSocket pong; dropping the session');
+      this.terminate();
+      return;
+    }
+    this.pongSeen = false;
+    try {
+      this.ws.ping();
+    } catch {
+      this.terminate();
+    }
+  }
+
+  private terminate(): void {
+    this.closing = true;
+    this.ws.terminate();
+  }
+
+  /** Request ids are per session; ids still pending are skipped after the 32-bit counter wraps. */
+  private allocateRequestId(): number {
+    let id = this.nextRequestId;
+    while (this.pending.has(id)) id = (id + 1) >>> 0;
+    this.nextRequestId = (id + 1) >>> 0;
+    return id;
+  }
+
+  private failPending(reason: string): void {
+    for (const request of this.pending.values()) {
+      clearTimeout(request.timer);
+      request.reject(new DaemonError('ILPD_ERR_PEER_UNREACHABLE', `peer ${this.peerId}: ${reason}`));
+    }
+    this.pending.clear();
+  }
+
+  private onSocketClosed(code: number, reason: string): void {
+    this.closing = true;
+    clearInterval(this.pingTimer);
+    if (this.closeTimer !== undefined) clearTimeout(this.closeTimer);
+    this.failPending('connection closed');
+    this.hooks.logger.info({ peer: this.peerId, code, reason }, 'BTP session closed');
+    this.hooks.onClosed(this);
+  }
+}
+
+function describeBtpError(frame: Buffer): string {
+  try {
+    const packet = decodeBtp(frame);
+    if (packet.type === BtpPacketType.Error) {
+      return `BTP error ${packet.code} ${packet.name}: ${packet.data.toString('utf8').slice(0, 200)}`;
+    }
+  } catch {
+    // Described generically below.
+  }
+  return 'a malformed BTP error';
+}

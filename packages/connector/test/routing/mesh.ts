@@ -1,0 +1,119 @@
+import { decodePrepare } from '@ilpd/codec';
+import type { DaemonConfig, PeerConfig } from '../../src/config/types';
+import { DaemonError } from '../../src/errors';
+import { IldcpHost } from '../../src/ildcp/ildcp-host';
+import { SettableNodeIdentity } from '../../src/packet/node-identity';
+import { rejectFromError } from '../../src/packet/reject';
+import { answerPeerProtocol } from '../../src/packet/stages/local-destinations';
+import type { PeerLink } from '../../src/packet/types';
+import { RouteBroadcaster } from '../../src/routing/route-broadcaster';
+import { RoutingTable } from '../../src/routing/routing-table';
+import { makeConfig, makePeer, silentLogger, type PinnedClock } from '../packet/factories';
+
+/**
+ * An in-memory network of route broadcasters: each node answers peer.* packets exactly as the packet
+ * pipeline does, and links deliver packets between nodes without sockets.
+ */
+export class MeshNode {
+  readonly routingTable = new RoutingTable();
+  readonly link: MeshLink;
+  readonly broadcaster: RouteBroadcaster;
+  readonly identity: SettableNodeIdentity;
+  private readonly ildcp: IldcpHost;
+  /** Every CCP packet this node received, by sender. */
+  readonly received: Array<{ from: string; destination: string }> = [];
+
+  constructor(
+    readonly name: string,
+    readonly config: DaemonConfig,
+    clock?: PinnedClock,
+  ) {
+    this.identity = new SettableNodeIdentity(config.address);
+    this.link = new MeshLink();
+    this.ildcp = new IldcpHost({ peers: config.peers, identity: this.identity });
+    this.broadcaster = new RouteBroadcaster({
+      config,
+      identity: this.identity,
+      routingTable: this.routingTable,
+      peerLink: this.link,
+      logger: silentLogger,
+      clock,
+    });
+  }
+
+  async handle(fromPeer: string, ilp: Buffer): Promise<Buffer> {
+    const prepare = decodePrepare(ilp);
+    this.received.push({ from: fromPeer, destination: prepare.destination });
+    try {
+      return answerPeerProtocol(fromPeer, prepare, this.ildcp, this.broadcaster);
+    } catch (err) {
+      return rejectFromError(err, this.identity.address);
+    }
+  }
+
+  nextHopFor(destination: string): string | undefined {
+    return this.routingTable.resolve(destination)?.nextHop;
+  }
+}
+
+export class MeshLink implements PeerLink {
+  readonly remotes = new Map<string, (ilp: Buffer) => Promise<Buffer>>();
+  readonly sent: Array<{ peerId: string; ilp: Buffer }> = [];
+
+  isConnected(peerId: string): boolean {
+    return this.remotes.has(peerId);
+  }
+
+  async sendIlp(peerId: string, ilp: Buffer): Promise<Buffer> {
+    this.sent.push({ peerId, ilp });
+    const remote = this.remotes.get(peerId);
+    if (remote === undefined)
+      throw new DaemonError('ILPD_ERR_PEER_UNREACHABLE', `${peerId} is not connected`);
+    await Promise.resolve();
+    return remote(ilp);
+  }
+}
+
+/** Connects a (which knows b as `bAsPeer`) and b (which knows a as `aAsPeer`). */
+export function connect(a: MeshNode, aAsPeer: string, b: MeshNode, bAsPeer: string): void {
+  a.link.remotes.set(bAsPeer, (ilp) => b.handle(aAsPeer, ilp));
+  b.link.remotes.set(aAsPeer, (ilp) => a.handle(bAsPeer, ilp));
+  a.broadcaster.onPeerConnected(bAsPeer);
+  b.broadcaster.onPeerConnected(aAsPeer);
+}
+
+export function disconnect(a: MeshNode, aAsPeer: string, b: MeshNode, bAsPeer: string): void {
+  a.link.remotes.delete(bAsPeer);
+  b.link.remotes.delete(aAsPeer);
+  a.broadcaster.onPeerDisconnected(bAsPeer);
+  b.broadcaster.onPeerDisconnected(aAsPeer);
+}
+
+export function meshConfig(
+  address: string,
+  peers: PeerConfig[],
+  overrides: Partial<DaemonConfig> = {},
+): DaemonConfig {
+  return makeConfig({
+    address,
+    peers,
+    routing: { broadcast: true, broadcastIntervalMs: 40, routeExpiryMs: 5000 },
+    ...overrides,
+  });
+}
+
+export function peer(
+  id: string,
+  relation: PeerConfig['relation'] = 'peer',
+  overrides: Partial<PeerConfig> = {},
+) {
+  return makePeer(id, { relation, ...overrides });
+}
+
+export async function waitFor(check: () => boolean, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

@@ -1,0 +1,145 @@
+import { availableParallelism } from 'node:os';
+import { checkBalances, fetchBalances, type BalanceCheck, type BalanceMap } from '../daemon/balances';
+import { DaemonSampler, defaultSamplerEnv, type SamplerEnv } from '../daemon/sampler';
+import type { Credentials, LoadTarget } from '../daemon/targets';
+import { buildTotals, type LoadReport } from '../report/load-report';
+import type { RateSegment } from '../schedule/profiles';
+import type { IntervalSample } from '../stats/run-recorder';
+import { LoadSession, type WorkloadOptions } from './load-session';
+
+export interface LoadRunOptions {
+  readonly name: string;
+  readonly profileName: string;
+  readonly profileParams: Record<string, unknown>;
+  readonly segments: readonly RateSegment[];
+  /** Seconds at the first segment's rate before measuring (excluded from the report, not from the ledger check). */
+  readonly warmupS: number;
+  readonly target: Omit<LoadTarget, 'stop'>;
+  readonly sender: Credentials;
+  readonly receiver: Credentials;
+  readonly workload: WorkloadOptions;
+  readonly tickMs: number;
+  readonly maxBurst: number;
+  readonly intervalMs: number;
+  readonly log: (line: string) => void;
+  readonly samplerEnv?: SamplerEnv;
+}
+
+/** Balances the connector reports right after a run may lag by a flush; re-read briefly before judging. */
+async function settledBalanceCheck(
+  url: string,
+  before: BalanceMap,
+  fetchText: (url: string) => Promise<string>,
+  expected: Omit<Parameters<typeof checkBalances>[0], 'url' | 'before' | 'after'>,
+): Promise<BalanceCheck> {
+  let check: BalanceCheck | undefined;
+  for (let attempt = 0; attempt < 10; attempt++) {
+    if (attempt > 0) await new Promise((r) => setTimeout(r, 300));
+    check = checkBalances({ url, before, after: await fetchBalances(url, fetchText), ...expected });
+    if (check.balanced) break;
+  }
+  return check as BalanceCheck;
+}
+
+function progressLine(s: IntervalSample): string {
+  const d = s.daemon;
+  const codes = Object.entries(s.rejectedByCode)
+    .map(([c, n]) => `${c}:${n}`)
+    .join(' ');
+  return (
+    `t=${Math.round(s.t)}s target=${s.targetRate}/s sent=${s.sent} fulfilled=${s.fulfilled} rejected=${s.rejected}` +
+    `${codes ? ` (${codes})` : ''} timedOut=${s.timedOut} p50=${s.p50Ms}ms p99=${s.p99Ms}ms inFlight=${s.inFlight}` +
+    `${d.cpuPct !== undefined ? ` cpu=${d.cpuPct}%` : ''}${d.heapMB !== undefined ? ` heap=${d.heapMB}MB` : ''}`
+  );
+}
+
+/** One profile against one target: warm-up, balances before, the measured phase, balances after. */
+export async function runLoad(o: LoadRunOptions): Promise<LoadReport> {
+  const env = o.samplerEnv ?? defaultSamplerEnv();
+  const t = o.target;
+  const session = await LoadSession.open({
+    senderUrl: t.senderUrl,
+    receiverUrl: t.receiverUrl,
+    sender: o.sender,
+    receiver: o.receiver,
+    receiverAddress: t.receiverAddress,
+    workload: o.workload,
+    tickMs: o.tickMs,
+    maxBurst: o.maxBurst,
+  });
+  try {
+    o.log(`connected: sender ${o.sender.username}, receiver ${o.receiver.username} at ${session.receiver.address}`);
+    if (o.warmupS > 0 && o.segments.length > 0) {
+      o.log(`warm-up: ${o.warmupS} s at ${o.segments[0].rate}/s`);
+      await session.runPhase([{ rate: o.segments[0].rate, durationMs: o.warmupS * 1000 }], { intervalMs: o.intervalMs });
+    }
+    const before = t.balancesUrl ? await fetchBalances(t.balancesUrl, env.fetchText) : undefined;
+    const senderBefore = session.sender.fulfilledAmountTotal;
+    const receiverBefore = session.receiver.fulfilledAmount;
+    const receiverCounts = {
+      prepares: session.receiver.prepares,
+      fulfilled: session.receiver.fulfilled,
+      rejected: session.receiver.rejected,
+    };
+    const sampler = new DaemonSampler({ pid: t.pid, metricsUrl: t.metricsUrl }, env);
+    let lastLog = 0;
+    const phase = await session.runPhase(o.segments, {
+      intervalMs: o.intervalMs,
+      sampler,
+      onInterval: (s) => {
+        if (s.t - lastLog >= 10 || s.targetRate === 0) {
+          lastLog = s.t;
+          o.log(progressLine(s));
+        }
+      },
+    });
+    let balances: BalanceCheck | undefined;
+    if (t.balancesUrl && before) {
+      balances = await settledBalanceCheck(t.balancesUrl, before, env.fetchText, {
+        senderPeer: o.sender.username,
+        receiverPeer: o.receiver.username,
+        fulfilledAmount: BigInt(Math.round(session.sender.fulfilledAmountTotal - senderBefore)),
+        receiverFulfilledAmount: BigInt(Math.round(session.receiver.fulfilledAmount - receiverBefore)),
+      });
+    }
+    const r = session.receiver;
+    return {
+      tool: 'ilpd-loadgen',
+      reportVersion: 1,
+      name: o.name,
+      startedAt: phase.startedAt.toISOString(),
+      finishedAt: phase.finishedAt.toISOString(),
+      profile: { name: o.profileName, params: o.profileParams, segments: o.segments },
+      target: {
+        kind: t.kind,
+        senderUrl: t.senderUrl,
+        receiverUrl: t.receiverUrl,
+        sender: o.sender.username,
+        receiver: o.receiver.username,
+        receiverAddress: r.address,
+        ...(t.pid !== undefined ? { daemonPid: t.pid } : {}),
+        ...(t.metricsUrl ? { metricsUrl: t.metricsUrl } : {}),
+        ...(t.balancesUrl ? { balancesUrl: t.balancesUrl } : {}),
+      },
+      workload: { ...o.workload, warmupS: o.warmupS, tickMs: o.tickMs, intervalMs: o.intervalMs },
+      machine: { nproc: availableParallelism(), clkTck: env.clkTck, node: process.version, platform: process.platform },
+      totals: buildTotals({
+        totals: phase.totals,
+        series: phase.series,
+        scheduleMs: phase.scheduleMs,
+        scheduledPackets: phase.scheduledPackets,
+        lateResponses: session.sender.lateResponses,
+        receiver: {
+          prepares: r.prepares - receiverCounts.prepares,
+          fulfilled: r.fulfilled - receiverCounts.fulfilled,
+          rejected: r.rejected - receiverCounts.rejected,
+        },
+      }),
+      ...(balances ? { balances } : {}),
+      balanced: balances ? balances.balanced : null,
+      series: phase.series,
+    };
+  } finally {
+    await session.close();
+  }
+}

@@ -209,7 +209,7 @@ export function encodeBtp(p: BtpPacket): Buffer {
   out[0] = p.type;
   out.writeUInt32BE(p.requestId, 1);
   const pos = writeLengthAt(out, HEADER_LENGTH, bodyLength);
-  body.copy(out, pos);
+  out.set(body, pos);
   return out;
 }
 
@@ -296,8 +296,8 @@ export function encodeBtpIlpFrame(
   out[0] = type;
   out.writeUInt32BE(requestId, 1);
   let pos = writeLengthAt(out, HEADER_LENGTH, contentLength);
-  ILP_ENTRY_PREFIX.copy(out, pos);
+  out.set(ILP_ENTRY_PREFIX, pos);
   pos = writeLengthAt(out, pos + ILP_ENTRY_PREFIX.length, ilp.length);
-  ilp.copy(out, pos);
+  out.set(ilp, pos);
   return out;
 }

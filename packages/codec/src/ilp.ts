@@ -8,6 +8,7 @@ import {
   lengthPrefixSizeAt,
   readLengthAt,
   writeLengthAt,
+  writeUInt64At,
 } from './oer';
 import { INTERLEDGER_TIME_LENGTH, dateToMs, readInterledgerTime, writeInterledgerTime } from './time';
 
@@ -40,8 +41,6 @@ export interface IlpReject {
 
 const EXPIRES_AT_OFFSET = 8;
 const CONDITION_OFFSET = EXPIRES_AT_OFFSET + INTERLEDGER_TIME_LENGTH;
-/** amount + expiresAt: the only bytes a forwarded Prepare rewrites. */
-const FORWARD_REWRITE_LENGTH = CONDITION_OFFSET;
 const CONDITION_LENGTH = 32;
 const FULFILLMENT_LENGTH = 32;
 const REJECT_CODE_LENGTH = 3;
@@ -65,7 +64,7 @@ function trailingBytes(field: string, offset: number, count: number): CodecError
  * Checks the type byte and the envelope (type UInt8 + VarOctetString) and returns the offset where the
  * contents start; the contents end exactly at the end of `buf`.
  */
-function openEnvelope(buf: Buffer, type: IlpPacketType, name: string): number {
+function openEnvelope(buf: Buffer, type: IlpPacketType, name: string, envelopeField: string): number {
   if (buf.length === 0) throw truncated(`${name}.type`, 0, 1, 0);
   if (buf[0] !== type) {
     throw new CodecError(
@@ -75,7 +74,7 @@ function openEnvelope(buf: Buffer, type: IlpPacketType, name: string): number {
       `expected ${type} (${name}), got ${buf[0]}`,
     );
   }
-  const length = readLengthAt(buf, 1, buf.length, `${name}.envelope`);
+  const length = readLengthAt(buf, 1, buf.length, envelopeField);
   const start = 1 + lengthPrefixSizeAt(buf, 1);
   if (start + length !== buf.length) {
     throw trailingBytes(name, start + length, buf.length - start - length);
@@ -132,7 +131,7 @@ export class PrepareView implements IlpPrepare {
 }
 
 export function decodePrepare(buf: Buffer): PrepareView {
-  const start = openEnvelope(buf, IlpPacketType.Prepare, 'prepare');
+  const start = openEnvelope(buf, IlpPacketType.Prepare, 'prepare', 'prepare.envelope');
   const end = buf.length;
   if (start + EXPIRES_AT_OFFSET > end) throw truncated('prepare.amount', start, 8, end - start);
   const expiresPos = start + EXPIRES_AT_OFFSET;
@@ -159,19 +158,19 @@ export function decodePrepare(buf: Buffer): PrepareView {
 }
 
 /**
- * Re-encodes a forwarded Prepare with a new amount and expiry: one allocation; the envelope header
- * and the untouched tail (condition, destination, data) are copied as blocks. The contents keep their
- * length (amount and expiry are fixed-size), so the original header stays valid.
+ * Re-encodes a forwarded Prepare with a new amount and expiry: one allocation, one block copy, then
+ * the 25 bytes of amount and expiry are rewritten. Amount and expiry are fixed-size, so the envelope
+ * header, condition, destination and data carry over byte for byte.
  */
 export function forwardPrepare(view: PrepareView, amount: bigint, expiresAtMs: number): Buffer {
   if (typeof amount !== 'bigint' || amount < 0n || amount > MAX_UINT64) checkUInt64(amount, 'prepare.amount');
   const src = view.buffer;
   const start = view.contentOffset;
   const out = Buffer.allocUnsafe(src.length);
+  // One TypedArray#set of the whole packet is measurably cheaper than copying header and tail apart.
+  out.set(src);
+  writeUInt64At(out, start, amount);
   writeInterledgerTime(out, start + EXPIRES_AT_OFFSET, expiresAtMs, 'prepare.expiresAt');
-  src.copy(out, 0, 0, start);
-  out.writeBigUInt64BE(amount, start);
-  src.copy(out, start + FORWARD_REWRITE_LENGTH, start + FORWARD_REWRITE_LENGTH);
   return out;
 }
 
@@ -192,7 +191,7 @@ function allocEnvelope(type: IlpPacketType, contentLength: number): [Buffer, num
 
 function putVarOctetString(out: Buffer, pos: number, b: Buffer): number {
   pos = writeLengthAt(out, pos, b.length);
-  b.copy(out, pos);
+  out.set(b, pos);
   return pos + b.length;
 }
 
@@ -214,8 +213,8 @@ export function encodePrepare(p: IlpPrepare): Buffer {
     data.length;
   const [out, start] = allocEnvelope(IlpPacketType.Prepare, contentLength);
   writeInterledgerTime(out, start + EXPIRES_AT_OFFSET, expiresAtMs, 'prepare.expiresAt');
-  out.writeBigUInt64BE(p.amount, start);
-  condition.copy(out, start + CONDITION_OFFSET);
+  writeUInt64At(out, start, p.amount);
+  out.set(condition, start + CONDITION_OFFSET);
   const pos = putVarOctetString(out, start + CONDITION_OFFSET + CONDITION_LENGTH, destination);
   putVarOctetString(out, pos, data);
   return out;
@@ -239,7 +238,7 @@ export class FulfillView implements IlpFulfill {
 }
 
 export function decodeFulfill(buf: Buffer): FulfillView {
-  const start = openEnvelope(buf, IlpPacketType.Fulfill, 'fulfill');
+  const start = openEnvelope(buf, IlpPacketType.Fulfill, 'fulfill', 'fulfill.envelope');
   const end = buf.length;
   if (start + FULFILLMENT_LENGTH > end)
     throw truncated('fulfill.fulfillment', start, FULFILLMENT_LENGTH, end - start);
@@ -256,7 +255,7 @@ export function encodeFulfill(f: IlpFulfill): Buffer {
   const data = checkBuffer(f.data, 'fulfill.data');
   const contentLength = FULFILLMENT_LENGTH + lengthPrefixSize(data.length) + data.length;
   const [out, start] = allocEnvelope(IlpPacketType.Fulfill, contentLength);
-  fulfillment.copy(out, start);
+  out.set(fulfillment, start);
   putVarOctetString(out, start + FULFILLMENT_LENGTH, data);
   return out;
 }
@@ -291,7 +290,7 @@ export class RejectView implements IlpReject {
 }
 
 export function decodeReject(buf: Buffer): RejectView {
-  const start = openEnvelope(buf, IlpPacketType.Reject, 'reject');
+  const start = openEnvelope(buf, IlpPacketType.Reject, 'reject', 'reject.envelope');
   const end = buf.length;
   if (start + REJECT_CODE_LENGTH > end)
     throw truncated('reject.code', start, REJECT_CODE_LENGTH, end - start);
@@ -340,7 +339,7 @@ export function encodeReject(r: IlpReject): Buffer {
     lengthPrefixSize(data.length) +
     data.length;
   const [out, start] = allocEnvelope(IlpPacketType.Reject, contentLength);
-  code.copy(out, start);
+  out.set(code, start);
   let pos = putVarOctetString(out, start + REJECT_CODE_LENGTH, triggeredBy);
   pos = putVarOctetString(out, pos, message);
   putVarOctetString(out, pos, data);
@@ -366,52 +365,4 @@ export function decodeIlpPacket(buf: Buffer): IlpPacket {
     default:
       throw new CodecError('ILPD_CODEC_UNKNOWN_TYPE', 'ilp.type', 0, `unknown ILP packet type ${buf[0]}`);
   }
-}
-
-/** ILP error codes and their names (RFC 27 §"Error Codes"). */
-export const ILP_ERROR_NAMES: Readonly<Record<string, string>> = Object.freeze({
-  F00: 'Bad Request',
-  F01: 'Invalid Packet',
-  F02: 'Unreachable',
-  F03: 'Invalid Amount',
-  F04: 'Insufficient Destination Amount',
-  F05: 'Wrong Condition',
-  F06: 'Unexpected Payment',
-  F07: 'Cannot Receive',
-  F08: 'Amount Too Large',
-  F99: 'Application Error',
-  T00: 'Internal Error',
-  T01: 'Peer Unreachable',
-  T02: 'Peer Busy',
-  T03: 'Connector Busy',
-  T04: 'Insufficient Liquidity',
-  T05: 'Rate Limited',
-  T99: 'Application Error',
-  R00: 'Transfer Timed Out',
-  R01: 'Insufficient Source Amount',
-  R02: 'Insufficient Timeout',
-  R99: 'Application Error',
-});
-
-export function ilpErrorName(code: string): string {
-  return Object.prototype.hasOwnProperty.call(ILP_ERROR_NAMES, code)
-    ? ILP_ERROR_NAMES[code]
-    : 'Unknown Error';
-}
-
-/** F08 Amount Too Large data: receivedAmount UInt64 + maximumAmount UInt64 (16 bytes). */
-export function encodeAmountTooLargeData(received: bigint, maximum: bigint): Buffer {
-  checkUInt64(received, 'amountTooLarge.receivedAmount');
-  checkUInt64(maximum, 'amountTooLarge.maximumAmount');
-  const out = Buffer.allocUnsafe(16);
-  out.writeBigUInt64BE(received, 0);
-  out.writeBigUInt64BE(maximum, 8);
-  return out;
-}
-
-export function decodeAmountTooLargeData(data: Buffer): { receivedAmount: bigint; maximumAmount: bigint } {
-  if (data.length < 8) throw truncated('amountTooLarge.receivedAmount', 0, 8, data.length);
-  if (data.length < 16) throw truncated('amountTooLarge.maximumAmount', 8, 8, data.length - 8);
-  if (data.length > 16) throw trailingBytes('amountTooLarge', 16, data.length - 16);
-  return { receivedAmount: data.readBigUInt64BE(0), maximumAmount: data.readBigUInt64BE(8) };
 }

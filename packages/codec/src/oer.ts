@@ -1,6 +1,7 @@
 import { CodecError, badInput, invalidLength, invalidValue, tooLarge, truncated } from './errors';
 
 const MAX_UINT64 = 0xffffffffffffffffn;
+const MAX_SAFE_BIGINT = BigInt(Number.MAX_SAFE_INTEGER);
 /** Largest length any encoder writes; a Buffer in Node 20 cannot exceed this anyway. */
 const MAX_LENGTH = 0xffffffff;
 
@@ -100,6 +101,19 @@ export class OerReader {
   private readonly buf: Buffer;
 
   constructor(buf: Buffer, offset = 0, end = buf.length) {
+    if (!(
+      Number.isInteger(offset) &&
+      Number.isInteger(end) &&
+      offset >= 0 &&
+      offset <= end &&
+      end <= buf.length
+    )) {
+      throw invalidLength(
+        'reader',
+        offset,
+        `window [${offset}, ${end}) does not fit a buffer of ${buf.length} byte(s)`,
+      );
+    }
     this.buf = buf;
     this.offset = offset;
     this.end = end;
@@ -313,6 +327,28 @@ export class OerWriter {
   /** A copy of the bytes written so far, trimmed to length (the writer can be reused afterwards). */
   toBuffer(): Buffer {
     return Buffer.from(this.buf.subarray(0, this.pos));
+  }
+}
+
+/**
+ * Writes a UInt64 (already validated) big-endian at `pos`. Amounts below 2^53 take a path without
+ * BigInt arithmetic, which is most of the cost of Buffer#writeBigUInt64BE.
+ */
+export function writeUInt64At(buf: Buffer, pos: number, v: bigint): void {
+  if (v <= MAX_SAFE_BIGINT) {
+    const n = Number(v);
+    const hi = Math.floor(n / 0x100000000);
+    const lo = n >>> 0;
+    buf[pos] = hi >>> 24;
+    buf[pos + 1] = (hi >>> 16) & 0xff;
+    buf[pos + 2] = (hi >>> 8) & 0xff;
+    buf[pos + 3] = hi & 0xff;
+    buf[pos + 4] = lo >>> 24;
+    buf[pos + 5] = (lo >>> 16) & 0xff;
+    buf[pos + 6] = (lo >>> 8) & 0xff;
+    buf[pos + 7] = lo & 0xff;
+  } else {
+    buf.writeBigUInt64BE(v, pos);
   }
 }
 

@@ -38,28 +38,54 @@ function digits(buf: Buffer, pos: number, n: number): number {
   return v;
 }
 
-/**
- * Parses the 14 date/time digits 'YYYYMMDDHHmmss' at `pos` and returns epoch milliseconds
- * (without the fraction), or throws naming `field` and the offset.
- */
-function parseDateTime(buf: Buffer, pos: number, field: string): number {
+function digits2(buf: Buffer, pos: number): number {
+  const a = buf[pos] - 48;
+  const b = buf[pos + 1] - 48;
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
+}
+
+/** The 'YYYYMMDD' bytes most recently parsed and their epoch ms: consecutive packets share the day. */
+const lastDateBytes = Buffer.alloc(8);
+let lastDateMs = NaN;
+
+function sameAsLastDate(buf: Buffer, pos: number): boolean {
+  for (let i = 0; i < 8; i++) if (buf[pos + i] !== lastDateBytes[i]) return false;
+  return lastDateMs === lastDateMs; // NaN until the first successful parse
+}
+
+function parseDate(buf: Buffer, pos: number, field: string): number {
   const year = digits(buf, pos, 4);
-  const month = digits(buf, pos + 4, 2);
-  const day = digits(buf, pos + 6, 2);
-  const hour = digits(buf, pos + 8, 2);
-  const minute = digits(buf, pos + 10, 2);
-  const second = digits(buf, pos + 12, 2);
-  if ((year | month | day | hour | minute | second) < 0) {
+  const month = digits2(buf, pos + 4);
+  const day = digits2(buf, pos + 6);
+  if ((year | month | day) < 0) {
     throw invalidValue(field, pos, `timestamp must be digits, got '${printable(buf, pos, 14)}'`);
   }
   if (month < 1 || month > 12) throw invalidValue(field, pos, `month ${month} is out of range 01-12`);
   if (day < 1 || day > daysInMonth(year, month)) {
     throw invalidValue(field, pos, `day ${day} is out of range for ${year}-${month}`);
   }
+  const ms = daysFromCivil(year, month, day) * MS_PER_DAY;
+  for (let i = 0; i < 8; i++) lastDateBytes[i] = buf[pos + i];
+  lastDateMs = ms;
+  return ms;
+}
+
+/**
+ * Parses the 14 date/time digits 'YYYYMMDDHHmmss' at `pos` and returns epoch milliseconds
+ * (without the fraction), or throws naming `field` and the offset.
+ */
+function parseDateTime(buf: Buffer, pos: number, field: string): number {
+  const dateMs = sameAsLastDate(buf, pos) ? lastDateMs : parseDate(buf, pos, field);
+  const hour = digits2(buf, pos + 8);
+  const minute = digits2(buf, pos + 10);
+  const second = digits2(buf, pos + 12);
+  if ((hour | minute | second) < 0) {
+    throw invalidValue(field, pos, `timestamp must be digits, got '${printable(buf, pos, 14)}'`);
+  }
   if (hour > 23) throw invalidValue(field, pos, `hour ${hour} is out of range 00-23`);
   if (minute > 59) throw invalidValue(field, pos, `minute ${minute} is out of range 00-59`);
   if (second > 59) throw invalidValue(field, pos, `second ${second} is out of range 00-59`);
-  return daysFromCivil(year, month, day) * MS_PER_DAY + hour * 3_600_000 + minute * 60_000 + second * 1000;
+  return dateMs + hour * 3_600_000 + minute * 60_000 + second * 1000;
 }
 
 function printable(buf: Buffer, pos: number, n: number): string {
@@ -69,7 +95,9 @@ function printable(buf: Buffer, pos: number, n: number): string {
 /** Reads the 17-byte ILPv4 timestamp at `pos` (caller checked bounds) as epoch milliseconds. */
 export function readInterledgerTime(buf: Buffer, pos: number, field: string): number {
   const base = parseDateTime(buf, pos, field);
-  const ms = digits(buf, pos + 14, 3);
+  const hundreds = buf[pos + 14] - 48;
+  const rest = digits2(buf, pos + 15);
+  const ms = hundreds >= 0 && hundreds <= 9 && rest >= 0 ? hundreds * 100 + rest : -1;
   if (ms < 0)
     throw invalidValue(field, pos, `milliseconds must be digits, got '${printable(buf, pos + 14, 3)}'`);
   return base + ms;
@@ -97,11 +125,11 @@ function put2(buf: Buffer, pos: number, v: number): void {
   buf[pos + 1] = 48 + (v % 10);
 }
 
-/** Writes 'YYYYMMDDHHmmss' for the UTC time `ms` at `pos`; returns the millisecond part. */
-function writeDateTime(buf: Buffer, pos: number, ms: number): number {
-  const days = Math.floor(ms / MS_PER_DAY);
-  let rest = ms - days * MS_PER_DAY;
-  // civil from days
+/** 'YYYYMMDD' digits of the most recently written day: forwarded packets almost all expire on the same day. */
+let cachedDay = NaN;
+const cachedDayDigits = Buffer.alloc(8);
+
+function fillDayDigits(days: number): void {
   const z = days + 719468;
   const era = Math.floor(z / 146097);
   const doe = z - era * 146097;
@@ -113,15 +141,24 @@ function writeDateTime(buf: Buffer, pos: number, ms: number): number {
   const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
   const month = mp < 10 ? mp + 3 : mp - 9;
   const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  put2(cachedDayDigits, 0, Math.floor(year / 100));
+  put2(cachedDayDigits, 2, year % 100);
+  put2(cachedDayDigits, 4, month);
+  put2(cachedDayDigits, 6, day);
+  cachedDay = days;
+}
+
+/** Writes 'YYYYMMDDHHmmss' for the UTC time `ms` (validated) at `pos`; returns the millisecond part. */
+function writeDateTime(buf: Buffer, pos: number, ms: number): number {
+  const days = Math.floor(ms / MS_PER_DAY);
+  if (days !== cachedDay) fillDayDigits(days);
+  for (let i = 0; i < 8; i++) buf[pos + i] = cachedDayDigits[i];
+  let rest = ms - days * MS_PER_DAY;
   const hour = Math.floor(rest / 3_600_000);
   rest -= hour * 3_600_000;
   const minute = Math.floor(rest / 60_000);
   rest -= minute * 60_000;
   const second = Math.floor(rest / 1000);
-  put2(buf, pos, Math.floor(year / 100));
-  put2(buf, pos + 2, year % 100);
-  put2(buf, pos + 4, month);
-  put2(buf, pos + 6, day);
   put2(buf, pos + 8, hour);
   put2(buf, pos + 10, minute);
   put2(buf, pos + 12, second);

@@ -22,10 +22,18 @@ export const bytes = (maxLength: number, minLength = 0): fc.Arbitrary<Buffer> =>
 
 /** Mostly small payloads, sometimes big enough to need a 2- or 3-byte length prefix. */
 export const payload: fc.Arbitrary<Buffer> = fc.oneof(
-  { weight: 6, arbitrary: bytes(130) },
-  { weight: 2, arbitrary: bytes(1100) },
+  { weight: 30, arbitrary: bytes(130) },
+  { weight: 10, arbitrary: bytes(1100) },
   { weight: 1, arbitrary: fc.integer({ min: 65530, max: 66000 }).map((n) => Buffer.alloc(n, n & 0xff)) },
 );
+
+/** Deep copy with every Buffer replaced by its hex: jest compares large Buffers byte by byte, slowly. */
+export function plain(value: unknown): unknown {
+  if (Buffer.isBuffer(value)) return `hex:${value.toString('hex')}`;
+  if (value instanceof Date || typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) return value.map(plain);
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]));
+}
 
 const segmentChar = fc.constantFrom(
   ...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_~-'.split(''),
@@ -55,9 +63,13 @@ export const ia5String = (maxLength: number, minLength = 0): fc.Arbitrary<string
 export const utf8String = (maxLength: number): fc.Arbitrary<string> =>
   fc.string({ unit: 'grapheme', maxLength });
 
-/** Years 1000-9999: the reference ilp-packet does not zero-pad years below 1000. */
+/**
+ * Years 1000-9999, never the epoch itself: the reference ilp-packet does not zero-pad years below 1000
+ * and rejects 1970-01-01T00:00:00.000Z as an "invalid date" (it tests `!date.valueOf()`).
+ */
 export const interledgerDate: fc.Arbitrary<Date> = fc
   .integer({ min: Date.UTC(1000, 0, 1), max: MAX_TIME_MS })
+  .filter((ms) => ms !== 0)
   .map((ms) => new Date(ms));
 
 export const uint64: fc.Arbitrary<bigint> = fc.oneof(
@@ -84,7 +96,11 @@ export const reject: fc.Arbitrary<IlpReject> = fc.record({
 
 export const protocolData: fc.Arbitrary<BtpProtocolData[]> = fc.array(
   fc.record({
-    protocolName: fc.oneof(fc.constantFrom('ilp', 'auth', 'auth_token', 'auth_username'), ia5String(40)),
+    // btp-packet caches names in a plain object, so names like 'valueOf' break the reference encoder.
+    protocolName: fc.oneof(
+      fc.constantFrom('ilp', 'auth', 'auth_token', 'auth_username'),
+      ia5String(40).filter((name) => !(name in Object.prototype)),
+    ),
     contentType: fc.integer({ min: 0, max: 255 }),
     data: payload,
   }),

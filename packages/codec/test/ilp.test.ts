@@ -1,19 +1,15 @@
 import {
   CodecError,
-  ILP_ERROR_NAMES,
   IlpPacketType,
   IlpPrepare,
-  decodeAmountTooLargeData,
   decodeFulfill,
   decodeIlpPacket,
   decodePrepare,
   decodeReject,
-  encodeAmountTooLargeData,
   encodeFulfill,
   encodePrepare,
   encodeReject,
   forwardPrepare,
-  ilpErrorName,
   isCodecError,
   peekIlpPacketType,
 } from '@ilpd/codec';
@@ -289,26 +285,5 @@ describe('decodeIlpPacket', () => {
   it('peeks the type without throwing', () => {
     expect(peekIlpPacketType(Buffer.from([12]))).toBe(12);
     expect(peekIlpPacketType(Buffer.alloc(0))).toBe(-1);
-  });
-});
-
-describe('ILP error codes', () => {
-  it('names every RFC 27 code and falls back for unknown ones', () => {
-    expect(Object.keys(ILP_ERROR_NAMES)).toHaveLength(21);
-    expect(ilpErrorName('F02')).toBe('Unreachable');
-    expect(ilpErrorName('T04')).toBe('Insufficient Liquidity');
-    expect(ilpErrorName('R00')).toBe('Transfer Timed Out');
-    expect(ilpErrorName('X42')).toBe('Unknown Error');
-    expect(ilpErrorName('constructor')).toBe('Unknown Error');
-  });
-
-  it('encodes and decodes F08 amount-too-large data', () => {
-    const data = encodeAmountTooLargeData(1000n, 999n);
-    expect(data.toString('hex')).toBe('00000000000003e800000000000003e7');
-    expect(decodeAmountTooLargeData(data)).toEqual({ receivedAmount: 1000n, maximumAmount: 999n });
-    expect(caught(() => decodeAmountTooLargeData(data.subarray(0, 12))).field).toBe(
-      'amountTooLarge.maximumAmount',
-    );
-    expect(caught(() => decodeAmountTooLargeData(Buffer.alloc(17))).code).toBe('ILPD_CODEC_TRAILING_BYTES');
   });
 });

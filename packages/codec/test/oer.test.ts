@@ -73,6 +73,14 @@ describe('OerReader length prefixes', () => {
 });
 
 describe('OerReader fixed-size reads', () => {
+  it('reads only inside its window and refuses a window outside the buffer', () => {
+    const r = new OerReader(Buffer.from([1, 2, 3, 4]), 1, 3);
+    expect(r.readUInt16('a')).toBe(0x0203);
+    expect(codeOf(() => r.readUInt8('b'))).toBe('ILPD_CODEC_TRUNCATED');
+    expect(codeOf(() => new OerReader(Buffer.alloc(2), 0, 3))).toBe('ILPD_CODEC_INVALID_LENGTH');
+    expect(codeOf(() => new OerReader(Buffer.alloc(2), 2, 1))).toBe('ILPD_CODEC_INVALID_LENGTH');
+  });
+
   it('reads unsigned integers big-endian', () => {
     const r = new OerReader(Buffer.from('01020304050607080910111213141516ff', 'hex'));
     expect(r.readUInt8('a')).toBe(1);

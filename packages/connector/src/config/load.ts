@@ -53,12 +53,13 @@ export function parseConfig(
       }),
     );
   };
-  const parsed = parseDocument(yamlText, { uniqueKeys: true, prettyErrors: false });
+  const parsed = parseDocument(yamlText, { uniqueKeys: true, prettyErrors: true });
   if (parsed.errors.length > 0) {
     fail(
       parsed.errors.map((e) => {
         const [line, col] = e.linePos?.[0] ? [e.linePos[0].line, e.linePos[0].col] : [0, 0];
-        return { path: '', message: `YAML syntax error at line ${line}, column ${col}: ${e.message.split('\n')[0]}` };
+        const what = e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+        return { path: '', message: `YAML syntax error at line ${line}, column ${col}: ${what}` };
       }),
     );
   }

@@ -198,7 +198,7 @@ const StaticRoute = Type.Object(
       pattern: '^([a-zA-Z0-9_~-]+(\\.[a-zA-Z0-9_~-]+)*\\.?)?$',
       maxLength: 1023,
       expected: 'an ILP address prefix (e.g. "g.acme"; "" matches every address)',
-      description: 'Destination prefix; the longest matching prefix wins over broadcast routes of equal length.',
+      description: 'Destination prefix (longest match wins); a static route beats a learned one for the same prefix.',
     }),
     peer: Type.String({ description: 'Id of the peer packets for this prefix go to.' }),
   },
@@ -294,7 +294,8 @@ export const ConfigSchema = Type.Object(
           default: 0.002,
           minimum: 0,
           maximum: 0.5,
-          description: 'Fraction kept on every conversion (0.002 = 0.2 %), also between equal assets of different scale.',
+          description:
+            'Fraction of every forwarded amount we keep (0.002 = 0.2 %), same-asset packets included (as ilp-connector).',
         }),
         rates: Type.Record(
           Type.String({ pattern: '^[A-Za-z0-9]{1,16}$' }),

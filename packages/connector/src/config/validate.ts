@@ -235,23 +235,29 @@ export function describeValue(value: unknown, node?: SchemaNode): string {
 }
 
 function unknownKeyMessage(key: string, allowed: readonly string[]): string {
-  const suggestion = allowed.find((k) => k.toLowerCase() === key.toLowerCase() || editDistance(k, key) <= 2);
+  let suggestion: string | undefined;
+  let best = 3;
+  for (const candidate of allowed) {
+    const distance = editDistance(candidate.toLowerCase(), key.toLowerCase());
+    if (distance < best) [suggestion, best] = [candidate, distance];
+  }
   const hint = suggestion === undefined ? '' : ` (did you mean ${suggestion}?)`;
   return `unknown key${hint}; allowed keys: ${allowed.join(', ')}`;
 }
 
+/** Edit distance counting a swap of neighbours as one edit (typos like "htpp"), capped at 3. */
 function editDistance(a: string, b: string): number {
   if (Math.abs(a.length - b.length) > 2) return 3;
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0][j] = j;
   for (let i = 1; i <= a.length; i++) {
-    const current = [i];
     for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1].toLowerCase() === b[j - 1].toLowerCase() ? 0 : 1;
-      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost);
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
     }
-    previous = current;
   }
-  return previous[b.length];
+  return Math.min(d[a.length][b.length], 3);
 }
 
 const regexCache = new Map<string, RegExp>();

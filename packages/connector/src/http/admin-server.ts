@@ -32,6 +32,8 @@ export interface AdminServerOptions {
   readiness(): Readiness;
   peers(): readonly AdminPeer[];
   routes(): readonly AdminRoute[];
+  /** Routing-protocol state (CCP sessions, epochs) shown next to the routes. */
+  routingStatus(): Record<string, unknown>;
   balances(): Promise<readonly PeerBalance[]>;
 }
 
@@ -106,7 +108,7 @@ export class AdminServer {
         sendJson(res, 200, { peers: this.options.peers() });
         return;
       case '/admin/routes':
-        sendJson(res, 200, { routes: this.options.routes() });
+        sendJson(res, 200, { routes: this.options.routes(), routing: this.options.routingStatus() });
         return;
       case '/admin/balances': {
         const balances = await this.options.balances();
@@ -135,7 +137,7 @@ function balanceJson(b: PeerBalance): Record<string, string | number> {
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = `${JSON.stringify(body)}\n`;
+  const text = `${JSON.stringify(body, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value))}\n`;
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
   res.end(text);
 }

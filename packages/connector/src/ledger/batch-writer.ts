@@ -145,7 +145,12 @@ export class LedgerBatchWriter<Op> {
     this.attempt(ops, resolves, rejects, 0);
   }
 
-  private attempt(ops: Op[], resolves: (Resolve | undefined)[], rejects: (Reject | undefined)[], attempt: number): void {
+  private attempt(
+    ops: Op[],
+    resolves: (Resolve | undefined)[],
+    rejects: (Reject | undefined)[],
+    attempt: number,
+  ): void {
     const started = process.hrtime.bigint();
     let result: void | Promise<void>;
     try {

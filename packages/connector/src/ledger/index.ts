@@ -7,7 +7,14 @@ import { TigerBeetleLedger } from './tigerbeetle/tigerbeetle-ledger';
 import type { LedgerObserver } from './types';
 
 export type { InspectableLedger, LiquidityBalance } from './inspect';
-export type { Ledger, LedgerObserver, LedgerPeerAccount, PacketHandle, PacketReservation, PeerBalance } from './types';
+export type {
+  Ledger,
+  LedgerObserver,
+  LedgerPeerAccount,
+  PacketHandle,
+  PacketReservation,
+  PeerBalance,
+} from './types';
 
 export interface LedgerDeps {
   readonly logger: Logger;

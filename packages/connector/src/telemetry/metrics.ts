@@ -128,29 +128,44 @@ export class DaemonMetrics {
         this.set(self()?.ledgerReady() ? 1 : 0);
       },
     });
-    const pending = new Gauge({
-      name: 'ilpd_peer_balance_pending',
-      help: 'Reserved by unanswered Prepares, in whole asset units, by direction (incoming, outgoing).',
-      labelNames: ['peer', 'asset', 'direction'],
-      registers,
-    });
+    // Both balance gauges are filled from one ledger query per scrape (prom-client collects in parallel).
+    let inFlightQuery: Promise<readonly PeerBalance[] | undefined> | undefined;
+    const scrapeBalances = (): Promise<readonly PeerBalance[] | undefined> => {
+      const sources = self();
+      if (sources === undefined || !sources.ledgerReady()) return Promise.resolve(undefined);
+      inFlightQuery ??= sources
+        .balances()
+        .catch(() => undefined)
+        .finally(() => {
+          inFlightQuery = undefined;
+        });
+      return inFlightQuery;
+    };
     new Gauge({
       name: 'ilpd_peer_balance',
       help: 'Posted balance in whole asset units (amount / 10^assetScale); positive = the peer owes us.',
       labelNames: ['peer', 'asset'],
       registers,
       async collect() {
-        const sources = self();
-        if (sources === undefined || !sources.ledgerReady()) return;
-        const balances = await sources.balances().catch(() => undefined);
+        const balances = await scrapeBalances();
         if (balances === undefined) return;
         this.reset();
-        pending.reset();
+        for (const b of balances) this.set({ peer: b.peerId, asset: b.assetCode }, toUnits(b.balance, b.assetScale));
+      },
+    });
+    new Gauge({
+      name: 'ilpd_peer_balance_pending',
+      help: 'Reserved by unanswered Prepares, in whole asset units, by direction (incoming, outgoing).',
+      labelNames: ['peer', 'asset', 'direction'],
+      registers,
+      async collect() {
+        const balances = await scrapeBalances();
+        if (balances === undefined) return;
+        this.reset();
         for (const b of balances) {
           const labels = { peer: b.peerId, asset: b.assetCode };
-          this.set(labels, toUnits(b.balance, b.assetScale));
-          pending.set({ ...labels, direction: 'incoming' }, toUnits(b.pendingIncoming, b.assetScale));
-          pending.set({ ...labels, direction: 'outgoing' }, toUnits(b.pendingOutgoing, b.assetScale));
+          this.set({ ...labels, direction: 'incoming' }, toUnits(b.pendingIncoming, b.assetScale));
+          this.set({ ...labels, direction: 'outgoing' }, toUnits(b.pendingOutgoing, b.assetScale));
         }
       },
     });

@@ -74,19 +74,19 @@ export class MeshLink implements PeerLink {
   }
 }
 
-/** Connects a (which knows b as `bAsPeer`) and b (which knows a as `aAsPeer`). */
-export function connect(a: MeshNode, aAsPeer: string, b: MeshNode, bAsPeer: string): void {
-  a.link.remotes.set(bAsPeer, (ilp) => b.handle(aAsPeer, ilp));
-  b.link.remotes.set(aAsPeer, (ilp) => a.handle(bAsPeer, ilp));
-  a.broadcaster.onPeerConnected(bAsPeer);
-  b.broadcaster.onPeerConnected(aAsPeer);
+/** Connects nodes a and b: a knows b as peer `bAtA`, b knows a as peer `aAtB`. */
+export function connect(a: MeshNode, bAtA: string, b: MeshNode, aAtB: string): void {
+  a.link.remotes.set(bAtA, (ilp) => b.handle(aAtB, ilp));
+  b.link.remotes.set(aAtB, (ilp) => a.handle(bAtA, ilp));
+  a.broadcaster.onPeerConnected(bAtA);
+  b.broadcaster.onPeerConnected(aAtB);
 }
 
-export function disconnect(a: MeshNode, aAsPeer: string, b: MeshNode, bAsPeer: string): void {
-  a.link.remotes.delete(bAsPeer);
-  b.link.remotes.delete(aAsPeer);
-  a.broadcaster.onPeerDisconnected(bAsPeer);
-  b.broadcaster.onPeerDisconnected(aAsPeer);
+export function disconnect(a: MeshNode, bAtA: string, b: MeshNode, aAtB: string): void {
+  a.link.remotes.delete(bAtA);
+  b.link.remotes.delete(aAtB);
+  a.broadcaster.onPeerDisconnected(bAtA);
+  b.broadcaster.onPeerDisconnected(aAtB);
 }
 
 export function meshConfig(

@@ -3,6 +3,7 @@ import {
   decodePrepare,
   decodeRouteControlRequest,
   decodeRouteUpdateRequest,
+  encodeCcpResponse,
   type CcpRouteUpdateRequest,
 } from '@ilpd/codec';
 import { PinnedClock } from '../packet/factories';
@@ -130,8 +131,8 @@ describe('RouteBroadcaster', () => {
   describe('receiving updates', () => {
     function started(peers = [peer('b'), peer('c')]) {
       const a = node('a', meshConfig('test.a', peers));
-      a.link.remotes.set('b', async () => Buffer.from(require('@ilpd/codec').encodeCcpResponse()));
-      a.link.remotes.set('c', async () => Buffer.from(require('@ilpd/codec').encodeCcpResponse()));
+      a.link.remotes.set('b', async () => encodeCcpResponse());
+      a.link.remotes.set('c', async () => encodeCcpResponse());
       a.broadcaster.start();
       return a;
     }
@@ -222,8 +223,7 @@ describe('RouteBroadcaster', () => {
         peer('kid', 'child', { receiveRoutes: true }),
         peer('up', 'parent'),
       ]);
-      for (const id of ['kid', 'up'])
-        a.link.remotes.set(id, async () => require('@ilpd/codec').encodeCcpResponse());
+      for (const id of ['kid', 'up']) a.link.remotes.set(id, async () => encodeCcpResponse());
       a.broadcaster.handleRouteUpdate('up', update({ newRoutes: [routeTo('test.x', ['test.up'])] }));
       expect(a.nextHopFor('test.x')).toBe('up');
       a.broadcaster.handleRouteUpdate(
@@ -245,7 +245,7 @@ describe('RouteBroadcaster', () => {
         'a',
         meshConfig('test.a', [peer('b'), peer('c')], { routes: [{ prefix: 'test.x', peer: 'c' }] }),
       );
-      a.link.remotes.set('b', async () => require('@ilpd/codec').encodeCcpResponse());
+      a.link.remotes.set('b', async () => encodeCcpResponse());
       a.broadcaster.start();
       a.broadcaster.handleRouteUpdate('b', update({ newRoutes: [routeTo('test.x', ['test.b'])] }));
       expect(a.nextHopFor('test.x')).toBe('c');
@@ -260,7 +260,7 @@ describe('RouteBroadcaster', () => {
         }),
         clock,
       );
-      a.link.remotes.set('b', async () => require('@ilpd/codec').encodeCcpResponse());
+      a.link.remotes.set('b', async () => encodeCcpResponse());
       a.broadcaster.start();
       a.broadcaster.handleRouteUpdate(
         'b',
@@ -286,7 +286,7 @@ describe('RouteBroadcaster', () => {
 
   it('refuses route control from a peer we do not send routes to (F00)', () => {
     const a = node('a', meshConfig('test.a', [peer('alice', 'child')]));
-    a.link.remotes.set('alice', async () => require('@ilpd/codec').encodeCcpResponse());
+    a.link.remotes.set('alice', async () => encodeCcpResponse());
     a.broadcaster.start();
     a.broadcaster.onPeerConnected('alice');
     expect(() =>
@@ -324,7 +324,7 @@ describe('RouteBroadcaster', () => {
         routes: [{ prefix: 'test.x', peer: 'b' }],
       }),
     );
-    a.link.remotes.set('b', async () => require('@ilpd/codec').encodeCcpResponse());
+    a.link.remotes.set('b', async () => encodeCcpResponse());
     a.broadcaster.start();
     a.broadcaster.onPeerConnected('b');
     expect(a.nextHopFor('test.x.y')).toBe('b');

@@ -30,7 +30,11 @@ export interface BtpSessionHandlers {
 
 export class BtpSessionError extends Error {
   constructor(
-    readonly code: 'ILPD_LOADGEN_BTP_AUTH' | 'ILPD_LOADGEN_BTP_CONNECT' | 'ILPD_LOADGEN_BTP_ERROR' | 'ILPD_LOADGEN_TIMEOUT',
+    readonly code:
+      | 'ILPD_LOADGEN_BTP_AUTH'
+      | 'ILPD_LOADGEN_BTP_CONNECT'
+      | 'ILPD_LOADGEN_BTP_ERROR'
+      | 'ILPD_LOADGEN_TIMEOUT',
     message: string,
   ) {
     super(message);
@@ -98,7 +102,12 @@ export class BtpSession {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         ws.terminate();
-        reject(new BtpSessionError('ILPD_LOADGEN_TIMEOUT', `${endpoint.wsUrl}: no connection within ${timeoutMs} ms`));
+        reject(
+          new BtpSessionError(
+            'ILPD_LOADGEN_TIMEOUT',
+            `${endpoint.wsUrl}: no connection within ${timeoutMs} ms`,
+          ),
+        );
       }, timeoutMs);
       ws.once('open', () => {
         clearTimeout(timer);
@@ -132,13 +141,19 @@ export class BtpSession {
     if (type !== BtpPacketType.Response) {
       const detail = type === BtpPacketType.Error ? describeError(response) : `frame type ${type}`;
       ws.terminate();
-      throw new BtpSessionError('ILPD_LOADGEN_BTP_AUTH', `${endpoint.wsUrl}: auth as "${this.options.username}" failed: ${detail}`);
+      throw new BtpSessionError(
+        'ILPD_LOADGEN_BTP_AUTH',
+        `${endpoint.wsUrl}: auth as "${this.options.username}" failed: ${detail}`,
+      );
     }
   }
 
   /** Sends an ILP packet as a Message and resolves with the ILP packet of the Response. */
   async requestIlp(ilp: Buffer, timeoutMs: number): Promise<Buffer> {
-    const frame = await this.requestFrame(encodeBtpIlpFrame(BtpPacketType.Message, this.allocateRequestId(), ilp), timeoutMs);
+    const frame = await this.requestFrame(
+      encodeBtpIlpFrame(BtpPacketType.Message, this.allocateRequestId(), ilp),
+      timeoutMs,
+    );
     if (peekBtpHeader(frame).type === BtpPacketType.Error) {
       throw new BtpSessionError('ILPD_LOADGEN_BTP_ERROR', describeError(frame));
     }
@@ -197,7 +212,12 @@ export class BtpSession {
     return new Promise<Buffer>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.control.delete(requestId);
-        reject(new BtpSessionError('ILPD_LOADGEN_TIMEOUT', `no BTP response to request ${requestId} within ${timeoutMs} ms`));
+        reject(
+          new BtpSessionError(
+            'ILPD_LOADGEN_TIMEOUT',
+            `no BTP response to request ${requestId} within ${timeoutMs} ms`,
+          ),
+        );
       }, timeoutMs);
       this.control.set(requestId, { resolve, reject, timer });
       this.sendFrame(frame);

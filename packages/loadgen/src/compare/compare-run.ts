@@ -48,7 +48,8 @@ function stepOutcome(rate: number, phase: PhaseResult): StepOutcome {
   const t = phase.totals;
   const cpu = phase.series.map((s) => s.daemon.cpuPct).filter((v): v is number => v !== undefined);
   const lg = phase.series.map((s) => s.loadgenCpuPctPerCore);
-  const avg = (xs: number[]) => (xs.length ? Math.round((xs.reduce((a, b) => a + b, 0) / xs.length) * 10) / 10 : undefined);
+  const avg = (xs: number[]) =>
+    xs.length ? Math.round((xs.reduce((a, b) => a + b, 0) / xs.length) * 10) / 10 : undefined;
   return {
     rate,
     sent: t.sent,
@@ -86,12 +87,17 @@ async function searchTarget(name: CompareTargetName, o: CompareOptions): Promise
     });
     try {
       if (o.warmupS > 0) {
-        await session.runPhase([{ rate: o.search.startRate, durationMs: o.warmupS * 1000 }], { intervalMs: 1000 });
+        await session.runPhase([{ rate: o.search.startRate, durationMs: o.warmupS * 1000 }], {
+          intervalMs: 1000,
+        });
       }
       const sampler = new DaemonSampler({ pid: target.pid }, defaultSamplerEnv());
       const result = await steppedSearch(
         async (rate) => {
-          const phase = await session.runPhase([{ rate, durationMs: o.stepSeconds * 1000 }], { intervalMs: 1000, sampler });
+          const phase = await session.runPhase([{ rate, durationMs: o.stepSeconds * 1000 }], {
+            intervalMs: 1000,
+            sampler,
+          });
           await new Promise((r) => setTimeout(r, o.pauseMs));
           return stepOutcome(rate, phase);
         },
@@ -134,7 +140,15 @@ export async function runCompare(o: CompareOptions): Promise<CompareResult> {
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
       o.log(`[${name}] failed: ${message}`);
-      results[name] = { target: name, maxPps: 0, p99Ms: null, rate: null, cpuPct: null, steps: [], error: message };
+      results[name] = {
+        target: name,
+        maxPps: 0,
+        p99Ms: null,
+        rate: null,
+        cpuPct: null,
+        steps: [],
+        error: message,
+      };
     }
   }
   return {

@@ -14,7 +14,9 @@ function toBigInt(v: unknown, where: string): bigint {
   if (typeof v === 'string' && /^-?\d+$/.test(v.trim())) return BigInt(v.trim());
   if (typeof v === 'number' && Number.isSafeInteger(v)) return BigInt(v);
   if (typeof v === 'bigint') return v;
-  throw new BalanceFormatError(`${where}: expected an integer balance (decimal string), got ${JSON.stringify(v)}`);
+  throw new BalanceFormatError(
+    `${where}: expected an integer balance (decimal string), got ${JSON.stringify(v)}`,
+  );
 }
 
 const ID_KEYS = ['peerId', 'peer', 'id', 'accountId', 'account'];
@@ -83,7 +85,9 @@ function peerDelta(
   const b = before.get(peer);
   const a = after.get(peer);
   if (b === undefined || a === undefined) {
-    throw new BalanceFormatError(`${url}: no balance for peer "${peer}" (peers: ${[...after.keys()].join(', ')})`);
+    throw new BalanceFormatError(
+      `${url}: no balance for peer "${peer}" (peers: ${[...after.keys()].join(', ')})`,
+    );
   }
   const delta = a - b;
   return {
@@ -119,7 +123,10 @@ export function checkBalances(input: {
   };
 }
 
-export async function fetchBalances(url: string, fetchText: (url: string) => Promise<string>): Promise<BalanceMap> {
+export async function fetchBalances(
+  url: string,
+  fetchText: (url: string) => Promise<string>,
+): Promise<BalanceMap> {
   const text = await fetchText(url);
   let json: unknown;
   try {

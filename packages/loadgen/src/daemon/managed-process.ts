@@ -25,7 +25,11 @@ export class ManagedProcess {
     readonly name: string,
     private readonly command: string,
     private readonly args: readonly string[],
-    private readonly options: { readonly env?: NodeJS.ProcessEnv; readonly cwd?: string; readonly logFile: string },
+    private readonly options: {
+      readonly env?: NodeJS.ProcessEnv;
+      readonly cwd?: string;
+      readonly logFile: string;
+    },
   ) {}
 
   start(): number {
@@ -69,13 +73,20 @@ export class ManagedProcess {
   describeExit(): string {
     const e = this.exitInfo;
     if (!e) return `${this.name} is running`;
-    const how = this.spawnError ? this.spawnError.message : e.signal ? `signal ${e.signal}` : `code ${e.code}`;
+    const how = this.spawnError
+      ? this.spawnError.message
+      : e.signal
+        ? `signal ${e.signal}`
+        : `code ${e.code}`;
     return `${this.name} exited (${how}); last log lines:\n${this.logTail(20)}`;
   }
 
   logTail(lines: number): string {
     try {
-      return readFileSync(this.options.logFile, 'utf8').split('\n').slice(-lines - 1).join('\n');
+      return readFileSync(this.options.logFile, 'utf8')
+        .split('\n')
+        .slice(-lines - 1)
+        .join('\n');
     } catch {
       return '(no log)';
     }
@@ -126,7 +137,12 @@ export async function waitForHttpOk(url: string, proc: ManagedProcess, timeoutMs
 }
 
 /** Polls until a TCP connection to host:port succeeds; fails early when the process exits. */
-export async function waitForTcp(host: string, port: number, proc: ManagedProcess, timeoutMs: number): Promise<void> {
+export async function waitForTcp(
+  host: string,
+  port: number,
+  proc: ManagedProcess,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (proc.exit) throw new ProcessError('ILPD_LOADGEN_NOT_READY', proc.describeExit());

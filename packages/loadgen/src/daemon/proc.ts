@@ -22,7 +22,8 @@ export function parseProcStat(text: string): ProcCpuTimes {
     .slice(close + 1)
     .trim()
     .split(/\s+/);
-  if (rest.length < 18) throw new ProcParseError(`/proc/<pid>/stat: expected ≥ 20 fields, got ${rest.length + 2}`);
+  if (rest.length < 18)
+    throw new ProcParseError(`/proc/<pid>/stat: expected ≥ 20 fields, got ${rest.length + 2}`);
   const utimeTicks = Number(rest[14 - 3]);
   const stimeTicks = Number(rest[15 - 3]);
   const threads = Number(rest[20 - 3]);

@@ -74,7 +74,12 @@ export class DaemonSampler {
         const stat = parseProcStat(this.env.readText(`/proc/${pid}/stat`));
         const ticks = stat.utimeTicks + stat.stimeTicks;
         if (this.lastTicks !== undefined && nowMs > this.lastAtMs) {
-          const pct = cpuPercent(ticks - this.lastTicks, (nowMs - this.lastAtMs) / 1000, this.env.clkTck, this.env.nproc);
+          const pct = cpuPercent(
+            ticks - this.lastTicks,
+            (nowMs - this.lastAtMs) / 1000,
+            this.env.clkTck,
+            this.env.nproc,
+          );
           out.cpuPct = pct.machinePct;
           out.cpuPctPerCore = pct.perCorePct;
         }

@@ -37,6 +37,7 @@ export class LoadSender implements PacketSink {
   private poolCursor = 0;
   private readonly expiry = Buffer.alloc(17);
   private expiryWrittenForMs = -1;
+  private burstAtMs = 0;
   private oldestId = 0;
   private lastId = 0;
   inFlight = 0;
@@ -61,7 +62,8 @@ export class LoadSender implements PacketSink {
     this.recorder = recorder;
   }
 
-  beginBurst(): void {
+  beginBurst(nowMs: number): void {
+    this.burstAtMs = nowMs;
     const wall = Date.now();
     if (wall !== this.expiryWrittenForMs) {
       this.expiry.write(formatIlpTimestamp(wall + this.options.expiryMs), 0, 'ascii');
@@ -91,7 +93,7 @@ export class LoadSender implements PacketSink {
     if (this.inFlight === 0) this.oldestId = id;
     this.lastId = id;
     this.inFlight++;
-    this.recorder?.recordSent();
+    this.recorder?.recordSent((this.burstAtMs - scheduledAtMs) * 1000);
     // ws copies the frame while masking it, so the pooled buffer can be patched again right away.
     this.session.sendFrame(frame);
   }

@@ -165,7 +165,9 @@ export class BtpRelay {
       token !== undefined &&
       (!accounts || accounts.get(username) === token);
     if (!ok || username === undefined) {
-      peer.ws.send(errorFrame(requestId, 'F00', 'NotAcceptedError', 'invalid auth'), () => peer.ws.close(1008));
+      peer.ws.send(errorFrame(requestId, 'F00', 'NotAcceptedError', 'invalid auth'), () =>
+        peer.ws.close(1008),
+      );
       return;
     }
     peer.username = username;

@@ -31,6 +31,11 @@ export function renderHtmlReport(report: LoadReport): string {
         { name: 'p50', color: '#2ca02c', values: s.map((p) => (p.fulfilled > 0 ? p.p50Ms : undefined)) },
         { name: 'p99', color: '#ff7f0e', values: s.map((p) => (p.fulfilled > 0 ? p.p99Ms : undefined)) },
         { name: 'p99.9', color: '#d62728', values: s.map((p) => (p.fulfilled > 0 ? p.p999Ms : undefined)) },
+        {
+          name: 'send lag p99',
+          color: '#7f7f7f',
+          values: s.map((p) => (p.sent > 0 ? p.sendLagP99Ms : undefined)),
+        },
       ],
     }),
     renderLineChart({
@@ -80,6 +85,7 @@ th{background:#f6f6f6;font-weight:600}.ok{color:#2ca02c}.bad{color:#d62728}.grid
 ${row('duration (s)', t.durationS)}${row('target packets/s', t.targetPps)}${row('sent', t.sent)}${row('fulfilled', t.fulfilled)}
 ${row('rejected', t.rejected)}${row('timed out', t.timedOut)}${row('fulfilled packets/s', t.pps)}
 ${row('latency p50 / p99 / p99.9 / max (ms)', `${t.latencyMs.p50Ms} / ${t.latencyMs.p99Ms} / ${t.latencyMs.p999Ms} / ${t.latencyMs.maxMs}`)}
+${row('loadgen send lag p99 / max (ms)', `${t.sendLagMs.p99Ms} / ${t.sendLagMs.maxMs}`)}
 ${row('daemon heap max (MB)', t.daemon.heapMBMax)}${row('daemon heap slope (MB/h)', t.daemon.heapSlopeMBPerHour)}
 ${row('daemon RSS max (MB)', t.daemon.rssMBMax)}${row('daemon CPU avg / max (% of machine)', `${t.daemon.cpuPctAvg ?? '—'} / ${t.daemon.cpuPctMax ?? '—'}`)}
 ${row('daemon CPU avg (% of one core)', t.daemon.cpuPctPerCoreAvg)}${row('loadgen CPU avg (% of one core)', t.loadgenCpuPctPerCoreAvg)}

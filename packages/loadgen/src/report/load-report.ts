@@ -18,7 +18,7 @@ export interface DaemonSummary {
   readonly cpuPctPerCoreAvg?: number;
 }
 
-export interface ReportTotals extends Omit<RunTotals, 'latency'> {
+export interface ReportTotals extends Omit<RunTotals, 'latency' | 'sendLag'> {
   /** Length of the offered-load schedule. */
   readonly durationS: number;
   /** Packets offered per second on average by the schedule. */
@@ -28,6 +28,8 @@ export interface ReportTotals extends Omit<RunTotals, 'latency'> {
   /** Fulfilled packets per second over the schedule. */
   readonly pps: number;
   readonly latencyMs: LatencySummary;
+  /** How late the loadgen sent versus its schedule (included in latencyMs, which counts from the schedule). */
+  readonly sendLagMs: { readonly p50Ms: number; readonly p99Ms: number; readonly maxMs: number };
   readonly lateResponses: number;
   readonly daemon: DaemonSummary;
   readonly loadgenCpuPctPerCoreAvg?: number;
@@ -40,10 +42,19 @@ export interface LoadReport {
   readonly name: string;
   readonly startedAt: string;
   readonly finishedAt: string;
-  readonly profile: { readonly name: string; readonly params: Record<string, unknown>; readonly segments: readonly RateSegment[] };
+  readonly profile: {
+    readonly name: string;
+    readonly params: Record<string, unknown>;
+    readonly segments: readonly RateSegment[];
+  };
   readonly target: Record<string, unknown>;
   readonly workload: Record<string, unknown>;
-  readonly machine: { readonly nproc: number; readonly clkTck: number; readonly node: string; readonly platform: string };
+  readonly machine: {
+    readonly nproc: number;
+    readonly clkTck: number;
+    readonly node: string;
+    readonly platform: string;
+  };
   readonly totals: ReportTotals;
   /** The ledger check; absent when no balances URL was available (e.g. the bare relay). */
   readonly balances?: BalanceCheck;
@@ -51,7 +62,13 @@ export interface LoadReport {
   readonly series: readonly IntervalSample[];
 }
 
-function values(series: readonly IntervalSample[], pick: (s: IntervalSample) => number | undefined): number[] {
+/** Shortest heap series (seconds) from which a growth trend is reported. */
+export const MIN_TREND_SPAN_S = 60;
+
+function values(
+  series: readonly IntervalSample[],
+  pick: (s: IntervalSample) => number | undefined,
+): number[] {
   const out: number[] = [];
   for (const s of series) {
     const v = pick(s);
@@ -95,7 +112,9 @@ export function summarizeDaemon(series: readonly IntervalSample[]): DaemonSummar
   const heapPoints = series
     .filter((s) => s.daemon.heapMB !== undefined)
     .map((s) => [s.t / 3600, s.daemon.heapMB as number] as const);
-  const slope = linearSlope(heapPoints);
+  // A trend needs a span: extrapolating a few seconds of heap to an hourly rate is noise.
+  const spanH = heapPoints.length > 0 ? heapPoints[heapPoints.length - 1][0] - heapPoints[0][0] : 0;
+  const slope = spanH * 3600 >= MIN_TREND_SPAN_S ? linearSlope(heapPoints) : undefined;
   const rss = values(series, (s) => s.daemon.rssMB);
   const cpu = values(loaded, (s) => s.daemon.cpuPct);
   const out: Record<string, number | undefined> = {
@@ -121,7 +140,7 @@ export function buildTotals(input: {
   readonly lateResponses: number;
   readonly receiver: ReportTotals['receiver'];
 }): ReportTotals {
-  const { latency, ...counts } = input.totals;
+  const { latency, sendLag, ...counts } = input.totals;
   const durationS = input.scheduleMs / 1000;
   const perSecond = (n: number) => (durationS > 0 ? Math.round(n / durationS) : 0);
   const loaded = input.series.filter((s) => s.targetRate > 0);
@@ -133,6 +152,7 @@ export function buildTotals(input: {
     sentPps: perSecond(counts.sent),
     pps: perSecond(counts.fulfilled),
     latencyMs: latency,
+    sendLagMs: { p50Ms: sendLag.p50Ms, p99Ms: sendLag.p99Ms, maxMs: sendLag.maxMs },
     lateResponses: input.lateResponses,
     daemon: summarizeDaemon(input.series),
     ...(loadgenCpu === undefined ? {} : { loadgenCpuPctPerCoreAvg: loadgenCpu }),

@@ -16,7 +16,10 @@ export interface LineChartSpec {
 }
 
 export function escapeXml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
+  return s.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
+  );
 }
 
 /** Round tick values (1, 2, 2.5, 5 × 10^k) covering [min, max] with about `count` steps. */
@@ -50,7 +53,8 @@ export function renderLineChart(spec: LineChartSpec): string {
   const xMin = xs.length > 0 ? Math.min(0, xs[0]) : 0;
   const xMax = xs.length > 0 ? Math.max(xs[xs.length - 1], xMin + 1) : 1;
   let yMax = 0;
-  for (const s of spec.series) for (const v of s.values) if (v !== undefined && Number.isFinite(v) && v > yMax) yMax = v;
+  for (const s of spec.series)
+    for (const v of s.values) if (v !== undefined && Number.isFinite(v) && v > yMax) yMax = v;
   const yTicks = niceTicks(0, yMax > 0 ? yMax : 1, 5);
   const yTop = yTicks[yTicks.length - 1];
   const xTicks = niceTicks(xMin, xMax, 8).filter((t) => t <= xMax);
@@ -65,12 +69,16 @@ export function renderLineChart(spec: LineChartSpec): string {
   for (const t of yTicks) {
     const y = py(t).toFixed(1);
     parts.push(`<line x1="${m.left}" y1="${y}" x2="${m.left + plotW}" y2="${y}" stroke="#e4e4e4"/>`);
-    parts.push(`<text x="${m.left - 6}" y="${y}" font-size="11" text-anchor="end" dominant-baseline="middle">${escapeXml(formatNumber(t))}</text>`);
+    parts.push(
+      `<text x="${m.left - 6}" y="${y}" font-size="11" text-anchor="end" dominant-baseline="middle">${escapeXml(formatNumber(t))}</text>`,
+    );
   }
   for (const t of xTicks) {
     const x = px(t).toFixed(1);
     parts.push(`<line x1="${x}" y1="${m.top + plotH}" x2="${x}" y2="${m.top + plotH + 4}" stroke="#888"/>`);
-    parts.push(`<text x="${x}" y="${m.top + plotH + 16}" font-size="11" text-anchor="middle">${escapeXml(formatNumber(t))}</text>`);
+    parts.push(
+      `<text x="${x}" y="${m.top + plotH + 16}" font-size="11" text-anchor="middle">${escapeXml(formatNumber(t))}</text>`,
+    );
   }
   parts.push(
     `<text x="${m.left + plotW}" y="${height - 4}" font-size="11" text-anchor="end">time (s)</text>`,

@@ -5,7 +5,10 @@ import type { LoadReport } from './load-report';
 
 /** Filesystem-safe UTC timestamp, e.g. 20261122T044200Z. */
 export function reportTimestamp(d: Date): string {
-  return d.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
+  return d
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}Z$/, 'Z');
 }
 
 export function safeName(name: string): string {

@@ -68,10 +68,14 @@ export async function runLoad(o: LoadRunOptions): Promise<LoadReport> {
     maxBurst: o.maxBurst,
   });
   try {
-    o.log(`connected: sender ${o.sender.username}, receiver ${o.receiver.username} at ${session.receiver.address}`);
+    o.log(
+      `connected: sender ${o.sender.username}, receiver ${o.receiver.username} at ${session.receiver.address}`,
+    );
     if (o.warmupS > 0 && o.segments.length > 0) {
       o.log(`warm-up: ${o.warmupS} s at ${o.segments[0].rate}/s`);
-      await session.runPhase([{ rate: o.segments[0].rate, durationMs: o.warmupS * 1000 }], { intervalMs: o.intervalMs });
+      await session.runPhase([{ rate: o.segments[0].rate, durationMs: o.warmupS * 1000 }], {
+        intervalMs: o.intervalMs,
+      });
     }
     const before = t.balancesUrl ? await fetchBalances(t.balancesUrl, env.fetchText) : undefined;
     const senderBefore = session.sender.fulfilledAmountTotal;
@@ -122,7 +126,12 @@ export async function runLoad(o: LoadRunOptions): Promise<LoadReport> {
         ...(t.balancesUrl ? { balancesUrl: t.balancesUrl } : {}),
       },
       workload: { ...o.workload, warmupS: o.warmupS, tickMs: o.tickMs, intervalMs: o.intervalMs },
-      machine: { nproc: availableParallelism(), clkTck: env.clkTck, node: process.version, platform: process.platform },
+      machine: {
+        nproc: availableParallelism(),
+        clkTck: env.clkTck,
+        node: process.version,
+        platform: process.platform,
+      },
       totals: buildTotals({
         totals: phase.totals,
         series: phase.series,

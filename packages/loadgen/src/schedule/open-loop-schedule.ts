@@ -38,14 +38,19 @@ export class OpenLoopSchedule {
     return this.segment >= this.segments.length;
   }
 
+  /** Scheduled time (ms since the start) of the next packet; -1 when the schedule is exhausted. */
+  nextAt(): number {
+    if (this.segment >= this.segments.length) return -1;
+    return this.starts[this.segment] + (this.indexInSegment * 1000) / this.segments[this.segment].rate;
+  }
+
   /**
    * Scheduled time (ms since the start) of the next packet if it is due at `elapsedMs`, and advances;
    * -1 when nothing is due yet or the schedule is exhausted.
    */
   takeDue(elapsedMs: number): number {
-    if (this.segment >= this.segments.length) return -1;
-    const at = this.starts[this.segment] + (this.indexInSegment * 1000) / this.segments[this.segment].rate;
-    if (at > elapsedMs) return -1;
+    const at = this.nextAt();
+    if (at < 0 || at > elapsedMs) return -1;
     this.taken++;
     this.indexInSegment++;
     if (this.indexInSegment >= this.counts[this.segment]) {

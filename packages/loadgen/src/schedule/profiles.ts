@@ -34,7 +34,9 @@ export class ProfileError extends Error {
 
 function positive(name: string, value: number | undefined, allowZero = false): number {
   if (value === undefined || !Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
-    throw new ProfileError(`${name}: expected a ${allowZero ? 'non-negative' : 'positive'} number, got ${value}`);
+    throw new ProfileError(
+      `${name}: expected a ${allowZero ? 'non-negative' : 'positive'} number, got ${value}`,
+    );
   }
   return value;
 }
@@ -79,7 +81,9 @@ export function buildProfile(o: ProfileOptions): RateSegment[] {
       }
       const atS = o.spikeAtS ?? (totalS - spikeS) / 2;
       if (!(atS >= 0 && atS + spikeS <= totalS)) {
-        throw new ProfileError(`--spike-at: the spike must fit inside the run (0..${totalS - spikeS}), got ${atS}`);
+        throw new ProfileError(
+          `--spike-at: the spike must fit inside the run (0..${totalS - spikeS}), got ${atS}`,
+        );
       }
       const segments: RateSegment[] = [];
       if (atS > 0) segments.push({ rate, durationMs: atS * 1000 });
@@ -89,7 +93,9 @@ export function buildProfile(o: ProfileOptions): RateSegment[] {
       return segments;
     }
     default:
-      throw new ProfileError(`--profile: expected one of ${PROFILE_NAMES.join(', ')}, got ${String(o.profile)}`);
+      throw new ProfileError(
+        `--profile: expected one of ${PROFILE_NAMES.join(', ')}, got ${String(o.profile)}`,
+      );
   }
 }
 

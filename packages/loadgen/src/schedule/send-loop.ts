@@ -86,7 +86,12 @@ export class SendLoop {
       this.stop();
       return;
     }
-    if (sent >= this.options.maxBurst) this.immediate = setImmediate(this.loop);
-    else this.timer = setTimeout(this.loop, this.options.tickMs);
+    if (sent >= this.options.maxBurst) {
+      this.immediate = setImmediate(this.loop);
+      return;
+    }
+    // Sleep a tick, or until the next packet is due when that is later (every wakeup costs CPU).
+    const untilNext = this.startMs + this.schedule.nextAt() - this.options.now();
+    this.timer = setTimeout(this.loop, Math.max(this.options.tickMs, Math.floor(untilNext)));
   };
 }

@@ -26,6 +26,8 @@ export interface IntervalSample {
   readonly p99Ms: number;
   readonly p999Ms: number;
   readonly maxMs: number;
+  /** p99 of how late the loadgen put packets on the wire versus their scheduled time. */
+  readonly sendLagP99Ms: number;
   readonly inFlight: number;
   readonly daemon: DaemonSample;
   /** CPU of the loadgen process itself as a share of one core, percent. */
@@ -45,6 +47,8 @@ export interface RunTotals {
   /** Sum of the amounts of fulfilled packets, as the sender sent them. */
   readonly fulfilledAmount: string;
   readonly latency: LatencySummary;
+  /** How late packets left the loadgen versus their schedule; large values mean the loadgen fell behind. */
+  readonly sendLag: LatencySummary;
 }
 
 interface Counters {
@@ -76,11 +80,14 @@ export class RunRecorder {
   private interval = emptyCounters();
   private readonly totalHistogram: Histogram = newLatencyHistogram();
   private readonly intervalHistogram: Histogram = newLatencyHistogram();
+  private readonly totalLag: Histogram = newLatencyHistogram();
+  private readonly intervalLag: Histogram = newLatencyHistogram();
   /** Exact while below 2^53 base units; converted to a decimal string for the report. */
   private fulfilledAmount = 0;
 
-  recordSent(): void {
+  recordSent(lagUs: number): void {
     this.interval.sent++;
+    recordLatencyUs(this.intervalLag, lagUs);
   }
 
   recordFulfilled(latencyUs: number, amount: number): void {
@@ -104,7 +111,10 @@ export class RunRecorder {
   closeInterval(
     t: number,
     seconds: number,
-    extra: Pick<IntervalSample, 'targetRate' | 'inFlight' | 'daemon' | 'loadgenCpuPctPerCore' | 'machineCpuPct'>,
+    extra: Pick<
+      IntervalSample,
+      'targetRate' | 'inFlight' | 'daemon' | 'loadgenCpuPctPerCore' | 'machineCpuPct'
+    >,
   ): IntervalSample {
     const c = this.interval;
     const lat = summarizeLatency(this.intervalHistogram);
@@ -121,6 +131,7 @@ export class RunRecorder {
       p99Ms: lat.p99Ms,
       p999Ms: lat.p999Ms,
       maxMs: lat.maxMs,
+      sendLagP99Ms: this.intervalLag.totalCount > 0 ? summarizeLatency(this.intervalLag).p99Ms : 0,
       inFlight: extra.inFlight,
       daemon: extra.daemon,
       loadgenCpuPctPerCore: extra.loadgenCpuPctPerCore,
@@ -143,6 +154,8 @@ export class RunRecorder {
     for (const [k, v] of c.byCode) t.byCode.set(k, (t.byCode.get(k) ?? 0) + v);
     this.totalHistogram.add(this.intervalHistogram);
     this.intervalHistogram.reset();
+    this.totalLag.add(this.intervalLag);
+    this.intervalLag.reset();
     this.interval = emptyCounters();
   }
 
@@ -154,6 +167,9 @@ export class RunRecorder {
     const h = newLatencyHistogram();
     h.add(this.totalHistogram);
     h.add(this.intervalHistogram);
+    const lag = newLatencyHistogram();
+    lag.add(this.totalLag);
+    lag.add(this.intervalLag);
     return {
       sent: t.sent + c.sent,
       fulfilled: t.fulfilled + c.fulfilled,
@@ -163,6 +179,7 @@ export class RunRecorder {
       rejectedExpected: t.rejectedExpected + c.rejectedExpected,
       fulfilledAmount: BigInt(this.fulfilledAmount).toString(),
       latency: summarizeLatency(h),
+      sendLag: summarizeLatency(lag),
     };
   }
 }

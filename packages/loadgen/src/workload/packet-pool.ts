@@ -62,12 +62,15 @@ export class PoolOptionError extends Error {
 }
 
 function validate(o: PacketPoolOptions): void {
-  if (!Number.isInteger(o.size) || o.size < 1) throw new PoolOptionError(`--pool-size: expected ≥ 1, got ${o.size}`);
+  if (!Number.isInteger(o.size) || o.size < 1)
+    throw new PoolOptionError(`--pool-size: expected ≥ 1, got ${o.size}`);
   if (!Number.isSafeInteger(o.amountMin) || o.amountMin < 0) {
     throw new PoolOptionError(`--amount-min: expected a non-negative integer, got ${o.amountMin}`);
   }
   if (!Number.isSafeInteger(o.amountMax) || o.amountMax < o.amountMin) {
-    throw new PoolOptionError(`--amount-max: expected an integer ≥ --amount-min (${o.amountMin}), got ${o.amountMax}`);
+    throw new PoolOptionError(
+      `--amount-max: expected an integer ≥ --amount-min (${o.amountMin}), got ${o.amountMax}`,
+    );
   }
   if (!(o.rejectFraction >= 0 && o.rejectFraction <= 1)) {
     throw new PoolOptionError(`--reject-fraction: expected 0..1, got ${o.rejectFraction}`);

@@ -2,8 +2,20 @@ import type { Logger } from 'pino';
 import { DaemonError } from '../../errors';
 import { LedgerBatchWriter, type BatchSink } from '../batch-writer';
 import type { LiquidityBalance, InspectableLedger } from '../inspect';
-import type { LedgerObserver, LedgerPeerAccount, PacketHandle, PacketReservation, PeerBalance } from '../types';
-import { PacketState, SqliteLedgerStore, type PacketRecord, type PacketWrite, type StoredAccount } from './sqlite-store';
+import type {
+  LedgerObserver,
+  LedgerPeerAccount,
+  PacketHandle,
+  PacketReservation,
+  PeerBalance,
+} from '../types';
+import {
+  PacketState,
+  SqliteLedgerStore,
+  type PacketRecord,
+  type PacketWrite,
+  type StoredAccount,
+} from './sqlite-store';
 
 export interface EmbeddedLedgerOptions {
   /** Absolute path of the SQLite file. */
@@ -90,6 +102,7 @@ export class EmbeddedLedger implements InspectableLedger, BatchSink<Write> {
   private seq = 0;
   private batchNumber = 0;
   private running = false;
+  private stopped = false;
   private healthy = true;
   private readonly now: () => number;
 
@@ -104,6 +117,8 @@ export class EmbeddedLedger implements InspectableLedger, BatchSink<Write> {
 
   async start(): Promise<void> {
     if (this.running) return;
+    if (this.stopped)
+      throw new DaemonError('ILPD_ERR_LEDGER_UNAVAILABLE', 'a stopped ledger cannot be restarted');
     const store = SqliteLedgerStore.openForWriting(this.options.path);
     try {
       const voided = store.recover();
@@ -124,6 +139,7 @@ export class EmbeddedLedger implements InspectableLedger, BatchSink<Write> {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     if (this.store === undefined) return;
     this.running = false;
     if (this.sweeper !== undefined) clearInterval(this.sweeper);
@@ -154,23 +170,34 @@ export class EmbeddedLedger implements InspectableLedger, BatchSink<Write> {
     const to = this.peers.get(outgoing.peerId);
     if (from === undefined || to === undefined) {
       const peerId = from === undefined ? incoming.peerId : outgoing.peerId;
-      return Promise.reject(new DaemonError('ILPD_ERR_LEDGER_UNKNOWN_ACCOUNT', `peer ${peerId} is not registered`));
+      return Promise.reject(
+        new DaemonError('ILPD_ERR_LEDGER_UNKNOWN_ACCOUNT', `peer ${peerId} is not registered`),
+      );
     }
     if (incoming.amount < 0n || outgoing.amount < 0n) {
-      return Promise.reject(new DaemonError('ILPD_ERR_INVALID_AMOUNT', 'reservation amounts must not be negative'));
+      return Promise.reject(
+        new DaemonError('ILPD_ERR_INVALID_AMOUNT', 'reservation amounts must not be negative'),
+      );
     }
     if (this.writer.backlog >= this.options.maxQueue) {
       return Promise.reject(
-        new DaemonError('ILPD_ERR_LEDGER_OVERLOADED', `ledger write queue holds ${this.writer.backlog} transfers`),
+        new DaemonError(
+          'ILPD_ERR_LEDGER_OVERLOADED',
+          `ledger write queue holds ${this.writer.backlog} transfers`,
+        ),
       );
     }
     // Check both limits before touching either account: the reservation is all or nothing. Pending
     // reservations count against a limit; pending ones in the other direction give no headroom.
     if (from.maximum !== undefined && from.balance + from.pendingIn + incoming.amount > from.maximum) {
-      return Promise.reject(limitExceeded(`peer ${incoming.peerId} would owe us more than its maximum`, from.maximum));
+      return Promise.reject(
+        limitExceeded(`peer ${incoming.peerId} would owe us more than its maximum`, from.maximum),
+      );
     }
     if (to.minimum !== undefined && to.balance - to.pendingOut - outgoing.amount < to.minimum) {
-      return Promise.reject(limitExceeded(`we would owe peer ${outgoing.peerId} more than its minimum`, to.minimum));
+      return Promise.reject(
+        limitExceeded(`we would owe peer ${outgoing.peerId} more than its minimum`, to.minimum),
+      );
     }
     from.pendingIn += incoming.amount;
     to.pendingOut += outgoing.amount;
@@ -236,7 +263,7 @@ export class EmbeddedLedger implements InspectableLedger, BatchSink<Write> {
   }
 
   /** BatchSink: one SQLite transaction per batch. */
-  writeBatch(writes: readonly Write[]): void {
+  writeBatch(writes: readonly Write[], attempt: number): void {
     const store = this.store;
     if (store === undefined) throw unavailable();
     const batch = ++this.batchNumber;
@@ -252,7 +279,7 @@ export class EmbeddedLedger implements InspectableLedger, BatchSink<Write> {
       ? writes.filter((w) => w.state !== PacketState.Pending || w.packet.resolutionBatch !== batch)
       : writes;
     try {
-      store.writeBatch(rows);
+      store.writeBatch(rows, attempt > 0);
     } catch (err) {
       this.healthy = false;
       throw err;
@@ -306,7 +333,10 @@ export class EmbeddedLedger implements InspectableLedger, BatchSink<Write> {
       voided++;
     }
     if (voided > 0) {
-      this.options.logger.warn({ voided, pendingTimeoutMs: this.options.pendingTimeoutMs }, 'voided timed-out reservations');
+      this.options.logger.warn(
+        { voided, pendingTimeoutMs: this.options.pendingTimeoutMs },
+        'voided timed-out reservations',
+      );
     }
   }
 
@@ -326,7 +356,8 @@ export class EmbeddedLedger implements InspectableLedger, BatchSink<Write> {
     }
     const own = liquidity ?? this.liquidity.get(assetKey(stored.assetCode, stored.assetScale));
     // Accounts load in id order and a liquidity account is always created before its first peer's.
-    if (own === undefined) throw new Error(`ledger account ${stored.id} has no liquidity account for its asset`);
+    if (own === undefined)
+      throw new Error(`ledger account ${stored.id} has no liquidity account for its asset`);
     const state = new AccountState(stored, own);
     this.accounts.set(stored.id, state);
     return state;

@@ -84,9 +84,12 @@ export class SqliteLedgerStore {
   private readonly readBalance: Database.Statement;
   private readonly writeBalance: Database.Statement;
   private readonly writeTransaction: (writes: readonly PacketWrite[]) => void;
-  /** Packets resolved by the last committed batch: kept one batch longer so a replay finds them. */
-  private resolvedLastBatch: PacketRecord[] = [];
-  private resolvedThisBatch: PacketRecord[] = [];
+  /**
+   * Resolved rows are kept while their batch may still be replayed, then deleted: `current` holds the
+   * rows the batch being written resolved, `prunable` those of finished batches not yet deleted.
+   */
+  private current: PacketRecord[] = [];
+  private prunable: PacketRecord[] = [];
   private readonly deltas = new Map<number, bigint>();
 
   private constructor(private readonly db: Database.Database) {
@@ -117,7 +120,9 @@ export class SqliteLedgerStore {
       if (version === undefined) {
         db.prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?)").run(SCHEMA_VERSION);
       } else if (version !== SCHEMA_VERSION) {
-        throw new Error(`${path}: ledger schema version ${String(version)}, this ilpd reads ${SCHEMA_VERSION}`);
+        throw new Error(
+          `${path}: ledger schema version ${String(version)}, this ilpd reads ${SCHEMA_VERSION}`,
+        );
       }
       return new SqliteLedgerStore(db);
     } catch (err) {
@@ -130,7 +135,9 @@ export class SqliteLedgerStore {
   static readSnapshot(path: string): StoreSnapshot {
     const db = new Database(path, { readonly: true, fileMustExist: true });
     try {
-      const accounts = (db.prepare('SELECT * FROM accounts ORDER BY id').all() as AccountRow[]).map(toAccount);
+      const accounts = (db.prepare('SELECT * FROM accounts ORDER BY id').all() as AccountRow[]).map(
+        toAccount,
+      );
       const pendingIn = new Map<number, bigint>();
       const pendingOut = new Map<number, bigint>();
       const rows = db
@@ -149,12 +156,12 @@ export class SqliteLedgerStore {
   /** A new boot number, durable before it is used, so packet ids of this run never repeat earlier ones. */
   nextBoot(): number {
     return this.db.transaction(() => {
-      const last = this.db.prepare("SELECT value FROM meta WHERE key = 'boot'").pluck().get() as string | undefined;
+      const last = this.db.prepare("SELECT value FROM meta WHERE key = 'boot'").pluck().get() as
+        string | undefined;
       const boot = (last === undefined ? 0 : Number(last)) + 1;
-      this.db.prepare("INSERT INTO meta (key, value) VALUES ('boot', ?) ON CONFLICT (key) DO UPDATE SET value = ?").run(
-        String(boot),
-        String(boot),
-      );
+      this.db
+        .prepare("INSERT INTO meta (key, value) VALUES ('boot', ?) ON CONFLICT (key) DO UPDATE SET value = ?")
+        .run(String(boot), String(boot));
       return boot;
     })();
   }
@@ -177,7 +184,12 @@ export class SqliteLedgerStore {
   }
 
   /** Returns the account, creating it with a zero balance if missing. */
-  ensureAccount(kind: 'peer' | 'liquidity', peerId: string, assetCode: string, assetScale: number): StoredAccount {
+  ensureAccount(
+    kind: 'peer' | 'liquidity',
+    peerId: string,
+    assetCode: string,
+    assetScale: number,
+  ): StoredAccount {
     this.db
       .prepare(
         'INSERT INTO accounts (kind, peer_id, asset_code, asset_scale) VALUES (?, ?, ?, ?) ' +
@@ -190,12 +202,19 @@ export class SqliteLedgerStore {
     return toAccount(row);
   }
 
-  /** Writes one batch in one transaction; throws if it did not commit. Safe to replay (see class doc). */
-  writeBatch(writes: readonly PacketWrite[]): void {
-    this.resolvedThisBatch = [];
+  /**
+   * Writes one batch in one transaction; throws if it may not have committed. `replay` marks another
+   * attempt at the batch written last (same ops): it may have committed already, so its resolved rows
+   * must still be there to recognise it. A new batch means the previous one is finished.
+   */
+  writeBatch(writes: readonly PacketWrite[], replay: boolean): void {
+    if (!replay) {
+      for (const p of this.current) this.prunable.push(p);
+    }
+    this.current = [];
     this.deltas.clear();
     this.writeTransaction(writes);
-    this.resolvedLastBatch = this.resolvedThisBatch;
+    this.prunable = [];
   }
 
   close(): void {
@@ -203,12 +222,18 @@ export class SqliteLedgerStore {
   }
 
   private applyWrites(writes: readonly PacketWrite[]): void {
-    // Resolved rows of the previous batch can no longer be replayed: that batch committed.
-    for (const p of this.resolvedLastBatch) this.prune.run(p.boot, p.seq);
+    for (const p of this.prunable) this.prune.run(p.boot, p.seq);
     for (const write of writes) {
       const p = write.packet;
       if (write.state === PacketState.Pending) {
-        this.insertPending.run(p.boot, p.seq, p.inAccountId, p.inAmount.toString(), p.outAccountId, p.outAmount.toString());
+        this.insertPending.run(
+          p.boot,
+          p.seq,
+          p.inAccountId,
+          p.inAmount.toString(),
+          p.outAccountId,
+          p.outAmount.toString(),
+        );
         continue;
       }
       const changed = this.resolve.run(
@@ -220,7 +245,7 @@ export class SqliteLedgerStore {
         p.outAccountId,
         p.outAmount.toString(),
       ).changes;
-      this.resolvedThisBatch.push(p);
+      this.current.push(p);
       if (changed === 0 || write.state !== PacketState.Posted) continue;
       add(this.deltas, p.inAccountId, p.inAmount);
       add(this.deltas, p.inLiquidityId, -p.inAmount);

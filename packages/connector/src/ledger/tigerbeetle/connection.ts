@@ -1,10 +1,12 @@
-import { createClient, type Client } from 'tigerbeetle-node';
+import { createClient, type Client, type ClientInitArgs } from 'tigerbeetle-node';
 import { DaemonError } from '../../errors';
 
 export interface TigerBeetleConnectionOptions {
   readonly clusterId: bigint;
   readonly addresses: readonly string[];
   readonly requestTimeoutMs: number;
+  /** Builds the client; tigerbeetle-node's createClient unless a test substitutes a simulated cluster. */
+  readonly createClient?: (args: ClientInitArgs) => Client;
 }
 
 /**
@@ -15,6 +17,7 @@ export interface TigerBeetleConnectionOptions {
  */
 export class TigerBeetleConnection {
   private client: Client | undefined;
+  private destroyed = false;
   /** Outcome of the most recent request: false after a timeout or error, true after an answer. */
   lastRequestOk = false;
 
@@ -25,6 +28,12 @@ export class TigerBeetleConnection {
   }
 
   async request<T>(name: string, send: (client: Client) => Promise<T>): Promise<T> {
+    if (this.destroyed) {
+      throw new DaemonError(
+        'ILPD_ERR_LEDGER_UNAVAILABLE',
+        `${this.description}: ${name} after the client was released`,
+      );
+    }
     const client = this.open();
     let timer: NodeJS.Timeout | undefined;
     const sent = send(client);
@@ -47,16 +56,21 @@ export class TigerBeetleConnection {
     } catch (err) {
       this.lastRequestOk = false;
       if ((err as { code?: unknown }).code === 'ILPD_ERR_LEDGER_UNAVAILABLE') throw err;
-      throw new DaemonError('ILPD_ERR_LEDGER_UNAVAILABLE', `${this.description}: ${name} failed: ${String(err)}`, {
-        cause: err,
-      });
+      throw new DaemonError(
+        'ILPD_ERR_LEDGER_UNAVAILABLE',
+        `${this.description}: ${name} failed: ${String(err)}`,
+        {
+          cause: err,
+        },
+      );
     } finally {
       clearTimeout(timer);
     }
   }
 
-  /** Releases the client; its in-flight requests fail with ERR_CLIENT_CLOSED. */
+  /** Releases the client for good; its in-flight requests fail with ERR_CLIENT_CLOSED. */
   destroy(): void {
+    this.destroyed = true;
     const client = this.client;
     this.client = undefined;
     this.lastRequestOk = false;
@@ -64,7 +78,7 @@ export class TigerBeetleConnection {
   }
 
   private open(): Client {
-    this.client ??= createClient({
+    this.client ??= (this.options.createClient ?? createClient)({
       cluster_id: this.options.clusterId,
       replica_addresses: [...this.options.addresses],
     });

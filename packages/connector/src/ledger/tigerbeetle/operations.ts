@@ -76,7 +76,8 @@ export class TbReservation implements PacketHandle {
         this.leg(Leg.InHeadroomPending, from.headroomIn, from.control, inAmount, from.ledger, headroom);
       }
       // The peer now owes us more, so we may come to owe it more before its minimum.
-      if (from.minimum !== undefined) this.relief(Leg.ReliefIn, from.headroomOut, from.control, inAmount, from.ledger);
+      if (from.minimum !== undefined)
+        this.relief(Leg.ReliefIn, from.headroomOut, from.control, inAmount, from.ledger);
     }
     if (outAmount > 0n) {
       this.leg(Leg.OutPending, to.liquidity, to.account, outAmount, to.ledger, packet);
@@ -84,7 +85,8 @@ export class TbReservation implements PacketHandle {
         this.leg(Leg.OutHeadroomPending, to.control, to.headroomOut, outAmount, to.ledger, headroom);
       }
       // We now owe the peer more, so it may come to owe us more before its maximum.
-      if (to.maximum !== undefined) this.relief(Leg.ReliefOut, to.control, to.headroomIn, outAmount, to.ledger);
+      if (to.maximum !== undefined)
+        this.relief(Leg.ReliefOut, to.control, to.headroomIn, outAmount, to.ledger);
     }
   }
 
@@ -152,7 +154,14 @@ export class TbReservation implements PacketHandle {
     );
   }
 
-  private leg(leg: number, debit: bigint, credit: bigint, amount: bigint, ledger: number, code: number): void {
+  private leg(
+    leg: number,
+    debit: bigint,
+    credit: bigint,
+    amount: bigint,
+    ledger: number,
+    code: number,
+  ): void {
     this.legs.push({ leg, debit, credit, amount, ledger, code });
   }
 

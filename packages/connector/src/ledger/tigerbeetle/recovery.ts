@@ -12,6 +12,8 @@ const VOIDED = new Set<number>([
   CreateTransferStatus.pending_transfer_already_posted,
   CreateTransferStatus.pending_transfer_already_voided,
   CreateTransferStatus.pending_transfer_expired,
+  // The void id is the one a run's own void of that pending used (in a linked chain, so other flags).
+  CreateTransferStatus.exists_with_different_flags,
 ]);
 
 /**

@@ -3,8 +3,14 @@ import { CreateAccountStatus, CreateTransferStatus, type Account, type Transfer 
 import { DaemonError, type DaemonErrorCode } from '../../errors';
 import { LedgerBatchWriter, type BatchSink } from '../batch-writer';
 import type { InspectableLedger, LiquidityBalance } from '../inspect';
-import type { LedgerObserver, LedgerPeerAccount, PacketHandle, PacketReservation, PeerBalance } from '../types';
-import { TigerBeetleConnection } from './connection';
+import type {
+  LedgerObserver,
+  LedgerPeerAccount,
+  PacketHandle,
+  PacketReservation,
+  PeerBalance,
+} from '../types';
+import { TigerBeetleConnection, type TigerBeetleConnectionOptions } from './connection';
 import {
   accountId,
   debitBalance,
@@ -19,10 +25,7 @@ import {
 import { TbReservation, type TbPeer, type TbOp, adjustmentTransfer, OpKind } from './operations';
 import { recoverStalePendings } from './recovery';
 
-export interface TigerBeetleLedgerOptions {
-  readonly clusterId: bigint;
-  readonly addresses: readonly string[];
-  readonly requestTimeoutMs: number;
+export interface TigerBeetleLedgerOptions extends TigerBeetleConnectionOptions {
   readonly batchSize: number;
   readonly flushIntervalMs: number;
   readonly maxQueue: number;
@@ -47,6 +50,9 @@ export class TigerBeetleLedger implements InspectableLedger, BatchSink<TbOp> {
   private readonly boot = newBoot();
   private seq = 0;
   private running = false;
+  private stopped = false;
+  private probe: NodeJS.Timeout | undefined;
+  private probing = false;
   private readonly timeoutSeconds: number;
 
   constructor(private readonly options: TigerBeetleLedgerOptions) {
@@ -64,19 +70,40 @@ export class TigerBeetleLedger implements InspectableLedger, BatchSink<TbOp> {
   /** Connects (one lookup within requestTimeoutMs) and voids the pending transfers of earlier runs. */
   async start(): Promise<void> {
     if (this.running) return;
+    if (this.stopped)
+      throw new DaemonError('ILPD_ERR_LEDGER_UNAVAILABLE', 'a stopped ledger cannot be restarted');
     try {
       await this.connection.request('lookup_accounts', (c) => c.lookupAccounts([1n]));
       const voided = await recoverStalePendings(this.connection, this.boot, this.options.pendingTimeoutMs);
-      this.options.logger.info({ cluster: this.connection.description, voidedTransfers: voided }, 'tigerbeetle ledger ready');
+      this.options.logger.info(
+        { cluster: this.connection.description, voidedTransfers: voided },
+        'tigerbeetle ledger ready',
+      );
     } catch (err) {
       this.connection.destroy();
       throw err;
     }
     this.running = true;
+    // After a failed request, readiness comes back with the next answer; without traffic, a probe asks.
+    this.probe = setInterval(
+      () => {
+        if (this.running && !this.connection.lastRequestOk && !this.probing) {
+          this.probing = true;
+          this.connection
+            .request('lookup_accounts', (c) => c.lookupAccounts([1n]))
+            .catch(() => undefined)
+            .finally(() => (this.probing = false));
+        }
+      },
+      Math.max(1000, this.options.requestTimeoutMs),
+    );
   }
 
   async stop(): Promise<void> {
     this.running = false;
+    this.stopped = true;
+    if (this.probe !== undefined) clearInterval(this.probe);
+    this.probe = undefined;
     try {
       await this.writer.stop();
     } finally {
@@ -146,7 +173,10 @@ export class TigerBeetleLedger implements InspectableLedger, BatchSink<TbOp> {
       throw new DaemonError('ILPD_ERR_INVALID_AMOUNT', 'reservation amounts must not be negative');
     }
     if (this.writer.backlog >= this.options.maxQueue) {
-      throw new DaemonError('ILPD_ERR_LEDGER_OVERLOADED', `ledger write queue holds ${this.writer.backlog} transfers`);
+      throw new DaemonError(
+        'ILPD_ERR_LEDGER_OVERLOADED',
+        `ledger write queue holds ${this.writer.backlog} transfers`,
+      );
     }
     const handle = new TbReservation(
       this,
@@ -171,6 +201,7 @@ export class TigerBeetleLedger implements InspectableLedger, BatchSink<TbOp> {
   }
 
   async balances(): Promise<PeerBalance[]> {
+    if (!this.running) throw unavailable();
     await this.writer.flush();
     const peers = [...this.peers.values()];
     const found = await this.lookup(peers.map((p) => p.account));
@@ -191,6 +222,7 @@ export class TigerBeetleLedger implements InspectableLedger, BatchSink<TbOp> {
   }
 
   async liquidityBalances(): Promise<LiquidityBalance[]> {
+    if (!this.running) throw unavailable();
     await this.writer.flush();
     const assets = [...this.liquidity.values()];
     const found = await this.lookup(assets.map((a) => a.id));
@@ -245,18 +277,31 @@ export class TigerBeetleLedger implements InspectableLedger, BatchSink<TbOp> {
     const hi = found.get(peer.headroomIn);
     const ho = found.get(peer.headroomOut);
     if (account === undefined || hi === undefined || ho === undefined) {
-      throw new DaemonError('ILPD_ERR_LEDGER_WRITE_FAILED', `accounts of ${peer.peerId} missing after creation`);
+      throw new DaemonError(
+        'ILPD_ERR_LEDGER_WRITE_FAILED',
+        `accounts of ${peer.peerId} missing after creation`,
+      );
     }
     const balance = debitBalance(account);
     const transfers: Transfer[] = [];
     if (peer.maximum !== undefined) {
-      const want = clampHeadroom(peer, 'maximum', peer.maximum - balance - account.debits_pending, this.options.logger);
+      const want = clampHeadroom(
+        peer,
+        'maximum',
+        peer.maximum - balance - account.debits_pending,
+        this.options.logger,
+      );
       const have = hi.credits_posted - hi.debits_posted - hi.debits_pending;
       const t = adjustmentTransfer(peer, 'in', want - have, this.boot, ++this.seq);
       if (t !== undefined) transfers.push(t);
     }
     if (peer.minimum !== undefined) {
-      const want = clampHeadroom(peer, 'minimum', balance - account.credits_pending - peer.minimum, this.options.logger);
+      const want = clampHeadroom(
+        peer,
+        'minimum',
+        balance - account.credits_pending - peer.minimum,
+        this.options.logger,
+      );
       const have = ho.debits_posted - ho.credits_posted - ho.credits_pending;
       const t = adjustmentTransfer(peer, 'out', want - have, this.boot, ++this.seq);
       if (t !== undefined) transfers.push(t);

@@ -1,0 +1,178 @@
+import { existsSync } from 'node:fs';
+import { loadConfig } from '../config/load';
+import type { DaemonConfig } from '../config/types';
+import { embeddedPath } from '../ledger';
+import { SqliteLedgerStore } from '../ledger/embedded/sqlite-store';
+import type { LiquidityBalance } from '../ledger/inspect';
+import { readTigerBeetleBalances } from '../ledger/tigerbeetle/read-balances';
+import type { PeerBalance } from '../ledger/types';
+
+/** `ilpd ledger balances`: the operator's view of what each peer owes us and we owe it. */
+
+export interface LedgerCommandIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+}
+
+const EXIT_OK = 0;
+/** The ledger could not be read: no store file, unreadable store, cluster unreachable. */
+const EXIT_FAILURE = 1;
+/** Bad usage or invalid configuration (as everywhere in the ilpd CLI). */
+const EXIT_USAGE = 2;
+
+const HELP = `ilpd ledger — inspect the ledger
+
+Usage:
+  ilpd ledger balances --config <file>    per peer: balance and pending reservations
+           [--json]                       ... as JSON, amounts as decimal strings in base units
+  ilpd ledger --help
+
+Balance is from our side: positive = the peer owes us, negative = we owe the peer. "pending in" is
+reserved by Prepares from the peer (raises the balance if fulfilled), "pending out" by Prepares we
+forwarded to it (lowers it). The table shows amounts in asset units (assetScale applied).
+
+embedded backend: reads the SQLite file read-only, so it works while the daemon is stopped (and while
+it runs). Reservations a crashed daemon left pending show as pending until its next start voids them.
+tigerbeetle backend: asks the cluster (ledger.tigerbeetle.requestTimeoutMs) for the configured peers.
+
+Exit codes: 0 ok, 1 the ledger could not be read, 2 bad usage or invalid configuration.
+`;
+
+interface Balances {
+  readonly backend: DaemonConfig['ledger']['backend'];
+  readonly peers: PeerBalance[];
+  readonly liquidity: LiquidityBalance[];
+}
+
+export async function runLedgerCommand(args: string[], io: LedgerCommandIo): Promise<number> {
+  const [command, ...rest] = args;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    io.stdout.write(HELP);
+    return command === undefined ? EXIT_USAGE : EXIT_OK;
+  }
+  if (command !== 'balances') {
+    io.stderr.write(`ilpd ledger: unknown command "${command}" (try: ilpd ledger --help)\n`);
+    return EXIT_USAGE;
+  }
+  let configPath: string | undefined;
+  let json = false;
+  for (let i = 0; i < rest.length; i++) {
+    const arg = rest[i];
+    if (arg === '--config' || arg === '-c') configPath = rest[++i];
+    else if (arg.startsWith('--config=')) configPath = arg.slice('--config='.length);
+    else if (arg === '--json') json = true;
+    else {
+      io.stderr.write(`ilpd ledger balances: unknown argument "${arg}" (try: ilpd ledger --help)\n`);
+      return EXIT_USAGE;
+    }
+  }
+  if (configPath === undefined) {
+    io.stderr.write('ilpd ledger balances: --config <file> is required\n');
+    return EXIT_USAGE;
+  }
+  let config: DaemonConfig;
+  try {
+    config = loadConfig(configPath);
+  } catch (err) {
+    io.stderr.write(`${(err as Error).message}\n`);
+    return EXIT_USAGE;
+  }
+  let balances: Balances;
+  try {
+    balances = await readBalances(config);
+  } catch (err) {
+    io.stderr.write(`ilpd ledger balances: ${(err as Error).message}\n`);
+    return EXIT_FAILURE;
+  }
+  io.stdout.write(json ? toJson(balances) : toTable(balances));
+  return EXIT_OK;
+}
+
+async function readBalances(config: DaemonConfig): Promise<Balances> {
+  if (config.ledger.backend === 'tigerbeetle') {
+    const read = await readTigerBeetleBalances(
+      config.ledger.tigerbeetle,
+      config.peers.map((p) => ({
+        peerId: p.id,
+        assetCode: p.assetCode,
+        assetScale: p.assetScale,
+      })),
+    );
+    return { backend: 'tigerbeetle', ...read };
+  }
+  const path = embeddedPath(config.ledger, config.configDir);
+  if (!existsSync(path)) {
+    throw new Error(
+      `no ledger store at ${path} (ledger.embedded.path); the daemon creates it on first start`,
+    );
+  }
+  const snapshot = SqliteLedgerStore.readSnapshot(path);
+  const peers: PeerBalance[] = [];
+  const liquidity: LiquidityBalance[] = [];
+  for (const a of snapshot.accounts) {
+    if (a.kind === 'liquidity') {
+      liquidity.push({ assetCode: a.assetCode, assetScale: a.assetScale, balance: a.balance });
+      continue;
+    }
+    peers.push({
+      peerId: a.peerId,
+      assetCode: a.assetCode,
+      assetScale: a.assetScale,
+      balance: a.balance,
+      pendingIncoming: snapshot.pendingIn.get(a.id) ?? 0n,
+      pendingOutgoing: snapshot.pendingOut.get(a.id) ?? 0n,
+    });
+  }
+  peers.sort((x, y) => x.peerId.localeCompare(y.peerId) || x.assetCode.localeCompare(y.assetCode));
+  return { backend: 'embedded', peers, liquidity };
+}
+
+function toJson(b: Balances): string {
+  const doc = {
+    backend: b.backend,
+    peers: b.peers.map((p) => ({
+      peerId: p.peerId,
+      assetCode: p.assetCode,
+      assetScale: p.assetScale,
+      balance: p.balance.toString(),
+      pendingIncoming: p.pendingIncoming.toString(),
+      pendingOutgoing: p.pendingOutgoing.toString(),
+    })),
+    liquidity: b.liquidity.map((l) => ({
+      assetCode: l.assetCode,
+      assetScale: l.assetScale,
+      balance: l.balance.toString(),
+    })),
+  };
+  return `${JSON.stringify(doc, null, 2)}\n`;
+}
+
+/** An integer amount in base units as a decimal in asset units: 12345 at scale 2 → "123.45". */
+export function formatAmount(amount: bigint, scale: number): string {
+  const negative = amount < 0n;
+  const digits = (negative ? -amount : amount).toString().padStart(scale + 1, '0');
+  const whole = scale === 0 ? digits : `${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
+  return negative ? `-${whole}` : whole;
+}
+
+function toTable(b: Balances): string {
+  if (b.peers.length === 0) return `no peer accounts in the ${b.backend} ledger yet\n`;
+  const header = ['PEER', 'ASSET', 'BALANCE', 'PENDING IN', 'PENDING OUT'];
+  const rows = b.peers.map((p) => [
+    p.peerId,
+    p.assetCode,
+    formatAmount(p.balance, p.assetScale),
+    formatAmount(p.pendingIncoming, p.assetScale),
+    formatAmount(p.pendingOutgoing, p.assetScale),
+  ]);
+  for (const l of b.liquidity) {
+    rows.push(['(connector)', l.assetCode, formatAmount(l.balance, l.assetScale), '', '']);
+  }
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i])))
+      .join('  ')
+      .trimEnd();
+  return `${[line(header), ...rows.map(line)].join('\n')}\n`;
+}

@@ -1,0 +1,191 @@
+import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { embeddedPath } from '../../src/ledger';
+import { EmbeddedLedger } from '../../src/ledger/embedded/embedded-ledger';
+import { PacketState, SqliteLedgerStore, type PacketRecord } from '../../src/ledger/embedded/sqlite-store';
+
+const silent = pino({ level: 'silent' });
+
+describe('embedded ledger', () => {
+  let dir: string;
+  let path: string;
+  const ledgers: EmbeddedLedger[] = [];
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'ilpd-embedded-'));
+    path = join(dir, 'nested', 'ledger.sqlite');
+  });
+
+  afterEach(async () => {
+    for (const ledger of ledgers.splice(0)) await ledger.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function started(): Promise<EmbeddedLedger> {
+    const ledger = new EmbeddedLedger({
+      path,
+      batchSize: 100,
+      flushIntervalMs: 1,
+      maxQueue: 1000,
+      pendingTimeoutMs: 60_000,
+      logger: silent,
+    });
+    ledgers.push(ledger);
+    await ledger.start();
+    await ledger.registerPeer({ peerId: 'alice', assetCode: 'USD', assetScale: 2 });
+    await ledger.registerPeer({ peerId: 'bob', assetCode: 'USD', assetScale: 2 });
+    return ledger;
+  }
+
+  const packet = (amount: bigint) => ({
+    incoming: { peerId: 'alice', amount },
+    outgoing: { peerId: 'bob', amount },
+    expiresAtMs: Date.now() + 30_000,
+  });
+
+  test('resolves a relative store path against the config directory', () => {
+    const config = { embedded: { path: 'data/l.sqlite' } } as Parameters<typeof embeddedPath>[0];
+    expect(embeddedPath(config, '/etc/ilpd')).toBe('/etc/ilpd/data/l.sqlite');
+    expect(embeddedPath({ embedded: { path: '/var/l.sqlite' } } as typeof config, '/etc/ilpd')).toBe(
+      '/var/l.sqlite',
+    );
+  });
+
+  test('is ready only between start and stop', async () => {
+    const ledger = await started();
+    expect(ledger.isReady()).toBe(true);
+    await ledger.stop();
+    expect(ledger.isReady()).toBe(false);
+    await expect(ledger.reserve(packet(1n))).rejects.toMatchObject({ code: 'ILPD_ERR_LEDGER_UNAVAILABLE' });
+  });
+
+  test('a post whose batch never commits is rejected, undone in memory, and the ledger reports unready', async () => {
+    const ledger = await started();
+    const store = (ledger as unknown as { store: SqliteLedgerStore }).store;
+    const write = store.writeBatch.bind(store);
+    store.writeBatch = () => {
+      throw new Error('disk I/O error');
+    };
+    const handle = await ledger.reserve(packet(5n));
+    await expect(ledger.post(handle)).rejects.toMatchObject({
+      code: 'ILPD_ERR_LEDGER_WRITE_FAILED',
+      message: expect.stringContaining('disk I/O error'),
+    });
+    expect(ledger.isReady()).toBe(false);
+    store.writeBatch = write;
+    expect((await ledger.balances()).find((b) => b.peerId === 'alice')).toMatchObject({
+      balance: 0n,
+      pendingIncoming: 0n,
+    });
+    await ledger.post(await ledger.reserve(packet(7n)));
+    expect(ledger.isReady()).toBe(true);
+    expect((await ledger.balances()).find((b) => b.peerId === 'alice')).toMatchObject({ balance: 7n });
+  });
+
+  test('refuses a store written by another schema version', async () => {
+    const ledger = await started();
+    await ledger.stop();
+    const db = new Database(path);
+    db.prepare("UPDATE meta SET value = '99' WHERE key = 'schema_version'").run();
+    db.close();
+    expect(() => SqliteLedgerStore.openForWriting(path)).toThrow(/schema version 99/);
+  });
+
+  test('each run gets a new boot number, so packet ids never repeat across restarts', async () => {
+    const first = await started();
+    const a = await first.reserve(packet(1n));
+    await first.stop();
+    const second = await started();
+    const b = await second.reserve(packet(1n));
+    expect(b.id >> 64n).toBe((a.id >> 64n) + 1n);
+    expect(b.id).not.toBe(a.id);
+  });
+
+  describe('store', () => {
+    function record(store: SqliteLedgerStore, seq: number, amount: bigint): PacketRecord {
+      const liquidity = store.ensureAccount('liquidity', '', 'USD', 2).id;
+      return {
+        boot: 1,
+        seq,
+        inAccountId: store.ensureAccount('peer', 'alice', 'USD', 2).id,
+        inLiquidityId: liquidity,
+        inAmount: amount,
+        outAccountId: store.ensureAccount('peer', 'bob', 'USD', 2).id,
+        outLiquidityId: liquidity,
+        outAmount: amount,
+      };
+    }
+
+    function balances(store: SqliteLedgerStore): Record<string, bigint> {
+      return Object.fromEntries(store.loadAccounts().map((a) => [a.peerId || 'liquidity', a.balance]));
+    }
+
+    test('a replayed batch changes nothing, and resolved rows go once the next batch commits', () => {
+      const store = SqliteLedgerStore.openForWriting(path);
+      try {
+        const p1 = record(store, 1, 10n);
+        const p2 = record(store, 2, 4n);
+        const batch = [
+          { state: PacketState.Pending, packet: p1 },
+          { state: PacketState.Posted, packet: p1 },
+          { state: PacketState.Pending, packet: p2 },
+        ];
+        store.writeBatch(batch, false);
+        store.writeBatch(batch, true);
+        expect(balances(store)).toEqual({ alice: 10n, bob: -10n, liquidity: 0n });
+        store.writeBatch([{ state: PacketState.Voided, packet: p2 }], false);
+        store.writeBatch([{ state: PacketState.Posted, packet: p2 }], true);
+        expect(balances(store)).toEqual({ alice: 10n, bob: -10n, liquidity: 0n });
+        store.writeBatch([], false);
+        const snapshot = SqliteLedgerStore.readSnapshot(path);
+        expect(snapshot.pendingIn.size).toBe(0);
+        const rows = new Database(path, { readonly: true });
+        expect(rows.prepare('SELECT count(*) FROM packets').pluck().get()).toBe(0);
+        rows.close();
+      } finally {
+        store.close();
+      }
+    });
+
+    test('recovery voids pending rows and keeps posted balances', () => {
+      const store = SqliteLedgerStore.openForWriting(path);
+      const p1 = record(store, 1, 3n);
+      const p2 = record(store, 2, 8n);
+      store.writeBatch(
+        [
+          { state: PacketState.Posted, packet: p1 },
+          { state: PacketState.Pending, packet: p2 },
+        ],
+        false,
+      );
+      store.close();
+      const snapshot = SqliteLedgerStore.readSnapshot(path);
+      expect([...snapshot.pendingIn.values()]).toEqual([8n]);
+      const reopened = SqliteLedgerStore.openForWriting(path);
+      try {
+        expect(reopened.recover()).toBe(1);
+        expect(balances(reopened)).toEqual({ alice: 3n, bob: -3n, liquidity: 0n });
+        expect(SqliteLedgerStore.readSnapshot(path).pendingIn.size).toBe(0);
+      } finally {
+        reopened.close();
+      }
+    });
+
+    test('balances beyond 64 bits stay exact', () => {
+      const store = SqliteLedgerStore.openForWriting(path);
+      try {
+        const big = 2n ** 64n - 1n;
+        store.writeBatch(
+          [1, 2, 3].map((seq) => ({ state: PacketState.Posted, packet: record(store, seq, big) })),
+          false,
+        );
+        expect(balances(store)).toEqual({ alice: 3n * big, bob: -3n * big, liquidity: 0n });
+      } finally {
+        store.close();
+      }
+    });
+  });
+});

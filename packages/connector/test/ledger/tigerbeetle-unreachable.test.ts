@@ -1,0 +1,118 @@
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import pino from 'pino';
+import { createLedger } from '../../src/ledger';
+import { TigerBeetleConnection } from '../../src/ledger/tigerbeetle/connection';
+
+/**
+ * The real tigerbeetle-node client against an address where no cluster runs (none can be installed
+ * here): it never fails a request by itself, so every deadline and the client's release are ours.
+ */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+function tigerbeetleConfig(address: string, requestTimeoutMs: number) {
+  return {
+    backend: 'tigerbeetle' as const,
+    batchSize: 100,
+    flushIntervalMs: 2,
+    maxQueue: 1000,
+    pendingTimeoutMs: 60_000,
+    embedded: { path: 'unused.sqlite' },
+    tigerbeetle: { clusterId: 0n, addresses: [address], requestTimeoutMs },
+  };
+}
+
+const silent = { logger: pino({ level: 'silent' }), configDir: '/' };
+
+describe('tigerbeetle backend with no reachable cluster', () => {
+  let address: string;
+
+  beforeAll(async () => {
+    address = `127.0.0.1:${await freePort()}`;
+  });
+
+  test('is not ready, and start() fails with ILPD_ERR_LEDGER_UNAVAILABLE after requestTimeoutMs', async () => {
+    const ledger = createLedger(tigerbeetleConfig(address, 300), silent);
+    expect(ledger.isReady()).toBe(false);
+    const started = Date.now();
+    await expect(ledger.start()).rejects.toMatchObject({
+      code: 'ILPD_ERR_LEDGER_UNAVAILABLE',
+      message: expect.stringContaining(
+        `TigerBeetle cluster 0 at ${address}: lookup_accounts not answered within 300 ms`,
+      ),
+    });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(ledger.isReady()).toBe(false);
+    const packet = {
+      incoming: { peerId: 'a', amount: 1n },
+      outgoing: { peerId: 'b', amount: 1n },
+      expiresAtMs: 0,
+    };
+    await expect(ledger.reserve(packet)).rejects.toMatchObject({ code: 'ILPD_ERR_LEDGER_UNAVAILABLE' });
+    await expect(ledger.registerPeer({ peerId: 'a', assetCode: 'USD', assetScale: 2 })).rejects.toMatchObject(
+      {
+        code: 'ILPD_ERR_LEDGER_UNAVAILABLE',
+      },
+    );
+    await expect(ledger.balances()).rejects.toMatchObject({ code: 'ILPD_ERR_LEDGER_UNAVAILABLE' });
+    await ledger.stop();
+  });
+
+  test('every request of a connection times out into ILPD_ERR_LEDGER_UNAVAILABLE, and destroy() ends one in flight', async () => {
+    const connection = new TigerBeetleConnection({
+      clusterId: 0n,
+      addresses: [address],
+      requestTimeoutMs: 200,
+    });
+    await expect(connection.request('create_transfers', (c) => c.createTransfers([]))).rejects.toMatchObject({
+      code: 'ILPD_ERR_LEDGER_UNAVAILABLE',
+    });
+    expect(connection.lastRequestOk).toBe(false);
+    const slow = new TigerBeetleConnection({ clusterId: 0n, addresses: [address], requestTimeoutMs: 60_000 });
+    const pending = slow.request('lookup_accounts', (c) => c.lookupAccounts([1n]));
+    setTimeout(() => slow.destroy(), 50);
+    const started = Date.now();
+    await expect(pending).rejects.toMatchObject({
+      code: 'ILPD_ERR_LEDGER_UNAVAILABLE',
+      message: expect.stringContaining('closed'),
+    });
+    expect(Date.now() - started).toBeLessThan(5000);
+    connection.destroy();
+  });
+
+  test.each(['stop-after-failed-start', 'stop-during-start'])(
+    'the process exits by itself after stop() (%s)',
+    async (mode) => {
+      const child = spawn(
+        process.execPath,
+        [
+          '-r',
+          join(__dirname, 'support', 'register-ts.js'),
+          join(__dirname, 'support', 'unreachable-child.ts'),
+          address,
+          mode,
+        ],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let stdout = '';
+      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+      child.stderr.resume();
+      const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+        child.on('exit', (c, s) => resolve([c, s])),
+      );
+      clearTimeout(killer);
+      expect({ code, signal }).toEqual({ code: 0, signal: null });
+      expect(stdout).toBe('start: ILPD_ERR_LEDGER_UNAVAILABLE\nstopped\n');
+    },
+    20_000,
+  );
+});

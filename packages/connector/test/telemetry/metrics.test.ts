@@ -1,0 +1,52 @@
+import { FrameCounters } from '../../src/telemetry/frame-counters';
+import { DaemonMetrics, toUnits } from '../../src/telemetry/metrics';
+
+describe('DaemonMetrics', () => {
+  it('collects scrape-time gauges from the live components', async () => {
+    const metrics = new DaemonMetrics();
+    const frames = new FrameCounters();
+    frames.countIn(6);
+    frames.countIn(6);
+    frames.countOut(1);
+    frames.countIn(99);
+    metrics.collectFrom({
+      packetsInFlight: () => 3,
+      engineQueueDepth: () => 2,
+      peers: () => [
+        { peerId: 'alice', connected: true },
+        { peerId: 'bob', connected: false },
+      ],
+      ledgerReady: () => true,
+      balances: () =>
+        Promise.resolve([
+          { peerId: 'alice', assetCode: 'USD', assetScale: 2, balance: -150n, pendingIncoming: 5n, pendingOutgoing: 0n },
+        ]),
+      frames,
+    });
+    const { body, contentType } = await metrics.render();
+    expect(contentType).toMatch(/^text\/plain/);
+    expect(body).toContain('ilpd_packets_in_flight 3');
+    expect(body).toContain('ilpd_engine_queue_depth 2');
+    expect(body).toContain('ilpd_peer_connected{peer="alice"} 1');
+    expect(body).toContain('ilpd_peer_connected{peer="bob"} 0');
+    expect(body).toContain('ilpd_peer_balance{peer="alice",asset="USD"} -1.5');
+    expect(body).toContain('ilpd_peer_balance_pending{peer="alice",asset="USD",direction="incoming"} 0.05');
+    expect(body).toContain('ilpd_btp_frames_total{direction="in",type="message"} 2');
+    expect(body).toContain('ilpd_btp_frames_total{direction="out",type="response"} 1');
+    expect(body).toContain('ilpd_btp_frames_total{direction="in",type="other"} 1');
+    expect(body).toContain('ilpd_ledger_ready 1');
+    expect(body).toContain('process_cpu_seconds_total');
+  });
+
+  it('keeps series of two daemons in one process apart', async () => {
+    const a = new DaemonMetrics();
+    const b = new DaemonMetrics();
+    a.packets.inc({ type: 'local', result: 'rejected', code: 'F02' });
+    expect((await b.render()).body).not.toContain('code="F02"');
+  });
+
+  it('converts balances to whole units', () => {
+    expect(toUnits(123456789n, 9)).toBeCloseTo(0.123456789);
+    expect(toUnits(-5n, 0)).toBe(-5);
+  });
+});

@@ -1,0 +1,138 @@
+import { BtpPacketType, decodePrepare, encodeBtp } from '@ilpd/codec';
+import type { AddressInfo } from 'node:net';
+import WebSocket, { WebSocketServer } from 'ws';
+import type { PeerSession } from '../../src/transport/peer-session';
+import { BtpPeer, rejectPacket } from '../../../../test/helpers/btp-peer';
+import { eventually, FULFILL, makeRegistry, prepare, serverPeer } from './fixtures';
+
+/** A session over a real socket pair: `session` is ours, `remote` is the peer's end. */
+async function sessionPair(pingIntervalMs = 10_000) {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  await new Promise((resolve) => wss.once('listening', resolve));
+  const accepted = new Promise<WebSocket>((resolve) => wss.once('connection', resolve));
+  const client = new WebSocket(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}`);
+  await new Promise((resolve) => client.once('open', resolve));
+  const ctx = makeRegistry([serverPeer('bob', 'b')], pingIntervalMs);
+  const session: PeerSession = ctx.registry.attach('bob', await accepted);
+  const remote = new BtpPeer(client);
+  return { ...ctx, session, remote, wss };
+}
+
+describe('PeerSession', () => {
+  let pair: Awaited<ReturnType<typeof sessionPair>>;
+
+  afterEach(async () => {
+    await pair.registry.closeAll();
+    await pair.remote.close();
+    await new Promise((resolve) => pair.wss.close(resolve));
+  });
+
+  it('sends a Prepare and resolves with the peer\'s answer', async () => {
+    pair = await sessionPair();
+    pair.remote.setPrepareHandler((p) => {
+      expect(p.destination).toBe('test.x.bob');
+      return FULFILL;
+    });
+    await expect(pair.registry.sendIlp('bob', prepare(), 5000)).resolves.toEqual(FULFILL);
+    expect(pair.session.pendingRequests).toBe(0);
+  });
+
+  it('allocates distinct request ids for concurrent requests', async () => {
+    pair = await sessionPair();
+    pair.remote.setPrepareHandler((p) => rejectPacket('F99', p.destination));
+    const answers = await Promise.all(
+      ['test.a', 'test.b', 'test.c'].map((d) => pair.registry.sendIlp('bob', prepare(d), 5000)),
+    );
+    expect(answers.map((a) => a.subarray(-40).toString('latin1'))).toEqual([
+      expect.stringContaining('test.a'),
+      expect.stringContaining('test.b'),
+      expect.stringContaining('test.c'),
+    ]);
+  });
+
+  it('times out with ILPD_ERR_TIMED_OUT and forgets the request', async () => {
+    pair = await sessionPair();
+    pair.remote.setPrepareHandler(() => new Promise(() => undefined));
+    await expect(pair.registry.sendIlp('bob', prepare(), 50)).rejects.toMatchObject({ code: 'ILPD_ERR_TIMED_OUT' });
+    expect(pair.session.pendingRequests).toBe(0);
+  });
+
+  it('fails pending requests with ILPD_ERR_PEER_UNREACHABLE when the connection closes', async () => {
+    pair = await sessionPair();
+    pair.remote.setPrepareHandler(() => new Promise(() => undefined));
+    const sent = pair.registry.sendIlp('bob', prepare(), 5000);
+    await eventually(() => expect(pair.session.pendingRequests).toBe(1));
+    pair.remote.ws.terminate();
+    await expect(sent).rejects.toMatchObject({ code: 'ILPD_ERR_PEER_UNREACHABLE' });
+    expect(pair.session.pendingRequests).toBe(0);
+    expect(pair.registry.isConnected('bob')).toBe(false);
+    expect(pair.listener.events).toEqual(['+bob', '-bob']);
+  });
+
+  it('turns a BTP Error answer into ILPD_ERR_PEER_PROTOCOL', async () => {
+    pair = await sessionPair();
+    pair.remote.ws.removeAllListeners('message');
+    pair.remote.ws.on('message', (data: Buffer) => {
+      pair.remote.sendRaw(
+        encodeBtp({
+          type: BtpPacketType.Error,
+          requestId: data.readUInt32BE(1),
+          code: 'T00',
+          name: 'TemporaryError',
+          triggeredAt: new Date(),
+          data: Buffer.from('try later'),
+          protocolData: [],
+        }),
+      );
+    });
+    await expect(pair.registry.sendIlp('bob', prepare(), 1000)).rejects.toMatchObject({
+      code: 'ILPD_ERR_PEER_PROTOCOL',
+      message: expect.stringContaining('T00 TemporaryError: try later'),
+    });
+    expect(pair.session.pendingRequests).toBe(0);
+  });
+
+  it('turns a Response without ilp data into ILPD_ERR_PEER_PROTOCOL', async () => {
+    pair = await sessionPair();
+    pair.remote.ws.removeAllListeners('message');
+    pair.remote.ws.on('message', (data: Buffer) => {
+      pair.remote.sendRaw(encodeBtp({ type: BtpPacketType.Response, requestId: data.readUInt32BE(1), protocolData: [] }));
+    });
+    await expect(pair.registry.sendIlp('bob', prepare(), 1000)).rejects.toMatchObject({
+      code: 'ILPD_ERR_PEER_PROTOCOL',
+    });
+  });
+
+  it('rejects sending to a peer that is not connected', async () => {
+    pair = await sessionPair();
+    await expect(pair.registry.sendIlp('carol', prepare(), 1000)).rejects.toMatchObject({
+      code: 'ILPD_ERR_PEER_UNREACHABLE',
+    });
+  });
+
+  it('terminates a session whose peer stops answering pings', async () => {
+    pair = await sessionPair(50);
+    // A paused socket reads nothing, so no pong ever comes back.
+    (pair.remote.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    await eventually(() => expect(pair.registry.isConnected('bob')).toBe(false), 2000);
+    expect(pair.listener.events).toEqual(['+bob', '-bob']);
+  });
+
+  it('keeps a session whose peer answers pings', async () => {
+    pair = await sessionPair(30);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(pair.registry.isConnected('bob')).toBe(true);
+  });
+
+  it('counts incoming Prepares in flight until they are answered', async () => {
+    pair = await sessionPair();
+    let release: (b: Buffer) => void = () => undefined;
+    pair.handler.answer = () => new Promise((resolve) => (release = resolve));
+    const answered = pair.remote.sendIlp(prepare());
+    await eventually(() => expect(pair.registry.inFlight.value).toBe(1));
+    release(FULFILL);
+    await expect(answered).resolves.toEqual(FULFILL);
+    expect(pair.registry.inFlight.value).toBe(0);
+    expect(decodePrepare(pair.handler.calls[0].ilp).destination).toBe('test.x.bob');
+  });
+});

@@ -7,7 +7,9 @@ import { childPeer, DaemonProcess } from '../helpers/daemon-process';
 /** The reference stack as children: ilp-plugin-btp clients asking ilpd for their address over ILDCP. */
 describe('ILDCP for children, with ilp-plugin-btp (e2e)', () => {
   let daemon: DaemonProcess;
-  const plugins: BtpPlugin[] = [];
+  // One plugin per account: a second connection of the same peer replaces the first, as in ilp-plugin-btp.
+  let alice: BtpPlugin;
+  let bob: BtpPlugin;
 
   beforeAll(async () => {
     daemon = await DaemonProcess.start({
@@ -15,24 +17,23 @@ describe('ILDCP for children, with ilp-plugin-btp (e2e)', () => {
       peers: [childPeer('alice', 'alice-secret'), childPeer('bob', 'bob-secret', { assetScale: 6 })],
       config: { fx: { spread: 0 } },
     });
+    alice = await connect('alice', 'alice-secret');
+    bob = await connect('bob', 'bob-secret');
   });
 
   afterAll(async () => {
-    await Promise.all(plugins.map((p) => p.disconnect()));
+    await Promise.all([alice.disconnect(), bob.disconnect()]);
     await daemon.stop();
     await daemon.dispose();
   });
 
   async function connect(user: string, token: string): Promise<BtpPlugin> {
     const plugin = new BtpPlugin({ server: `btp+ws://${user}:${token}@127.0.0.1:${daemon.btpPort}` });
-    plugins.push(plugin);
     await plugin.connect();
     return plugin;
   }
 
   it('tells each child its address, asset code and scale', async () => {
-    const alice = await connect('alice', 'alice-secret');
-    const bob = await connect('bob', 'bob-secret');
     await expect(ILDCP.fetch(alice.sendData.bind(alice))).resolves.toEqual({
       clientAddress: 'test.hub.alice',
       assetCode: 'USD',
@@ -46,8 +47,6 @@ describe('ILDCP for children, with ilp-plugin-btp (e2e)', () => {
   });
 
   it('forwards a payment from one child to another and records it in the ledger', async () => {
-    const alice = await connect('alice', 'alice-secret');
-    const bob = await connect('bob', 'bob-secret');
     const fulfillment = Buffer.alloc(32, 9);
     let received: bigint | undefined;
     bob.registerDataHandler(async (data: Buffer) => {

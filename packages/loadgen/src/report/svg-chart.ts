@@ -46,7 +46,7 @@ export function formatNumber(v: number): string {
 export function renderLineChart(spec: LineChartSpec): string {
   const width = spec.width ?? 900;
   const height = spec.height ?? 260;
-  const m = { left: 64, right: 16, top: 30, bottom: 34 };
+  const m = { left: 64, right: 16, top: 44, bottom: 34 };
   const plotW = width - m.left - m.right;
   const plotH = height - m.top - m.bottom;
   const xs = spec.x;
@@ -85,7 +85,8 @@ export function renderLineChart(spec: LineChartSpec): string {
     `<text x="12" y="${m.top + plotH / 2}" font-size="11" transform="rotate(-90 12 ${m.top + plotH / 2})" text-anchor="middle">${escapeXml(spec.unit)}</text>`,
     `<rect x="${m.left}" y="${m.top}" width="${plotW}" height="${plotH}" fill="none" stroke="#888"/>`,
   );
-  spec.series.forEach((s, i) => {
+  let legendX = m.left;
+  spec.series.forEach((s) => {
     let d = '';
     let pen = false;
     s.values.forEach((v, j) => {
@@ -97,9 +98,10 @@ export function renderLineChart(spec: LineChartSpec): string {
       pen = true;
     });
     if (d) parts.push(`<path d="${d}" fill="none" stroke="${escapeXml(s.color)}" stroke-width="1.5"/>`);
-    const lx = m.left + 200 + i * 130;
-    parts.push(`<rect x="${lx}" y="9" width="12" height="3" fill="${escapeXml(s.color)}"/>`);
-    parts.push(`<text x="${lx + 16}" y="14" font-size="11">${escapeXml(s.name)}</text>`);
+    // Legend on its own row under the title; ~6.5 px per character at font-size 11.
+    parts.push(`<rect x="${legendX}" y="29" width="12" height="3" fill="${escapeXml(s.color)}"/>`);
+    parts.push(`<text x="${legendX + 16}" y="34" font-size="11">${escapeXml(s.name)}</text>`);
+    legendX += 16 + Math.ceil(s.name.length * 6.5) + 18;
   });
   parts.push('</svg>');
   return parts.join('\n');

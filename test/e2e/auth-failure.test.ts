@@ -31,12 +31,16 @@ describe('BTP authentication (e2e)', () => {
 
   it('closes a connection presenting a wrong token, and routes nothing it sent', async () => {
     let bobSawPrepare = false;
-    const bob = await connectBtpPeer(daemon.btpUrl, { username: 'bob', token: 'bob-secret' }, {
-      onPrepare: () => {
-        bobSawPrepare = true;
-        return rejectPacket('F99', 'unexpected');
+    const bob = await connectBtpPeer(
+      daemon.btpUrl,
+      { username: 'bob', token: 'bob-secret' },
+      {
+        onPrepare: () => {
+          bobSawPrepare = true;
+          return rejectPacket('F99', 'unexpected');
+        },
       },
-    });
+    );
     const intruder = await connectRawBtpPeer(daemon.btpUrl);
     await expect(intruder.request(authFrame(1, 'alice', 'wrong'))).rejects.toMatchObject({
       code: 'F00',
@@ -54,15 +58,21 @@ describe('BTP authentication (e2e)', () => {
     const metrics = (await daemon.getJson('/metrics')).body as string;
     expect(metrics).toContain('ilpd_btp_auth_failures_total{reason="bad_token"} 1');
     expect(metrics).not.toMatch(/^ilpd_packets_total\{/m);
-    const peers = (await daemon.getJson('/admin/peers')).body as { peers: { id: string; connected: boolean }[] };
+    const peers = (await daemon.getJson('/admin/peers')).body as {
+      peers: { id: string; connected: boolean }[];
+    };
     expect(peers.peers.find((p) => p.id === 'alice')?.connected).toBe(false);
     await bob.close();
   });
 
   it('still serves a correctly authenticated peer afterwards', async () => {
-    const bob = await connectBtpPeer(daemon.btpUrl, { username: 'bob', token: 'bob-secret' }, {
-      onPrepare: () => rejectPacket('F99', 'bob says no', 'test.e2e.bob'),
-    });
+    const bob = await connectBtpPeer(
+      daemon.btpUrl,
+      { username: 'bob', token: 'bob-secret' },
+      {
+        onPrepare: () => rejectPacket('F99', 'bob says no', 'test.e2e.bob'),
+      },
+    );
     const alice = await connectBtpPeer(daemon.btpUrl, { username: 'alice', token: 'alice-secret' });
     const reject = decodeReject(await alice.sendIlp(prepareTo('test.e2e.bob')));
     expect([reject.code, reject.message, reject.triggeredBy]).toEqual(['F99', 'bob says no', 'test.e2e.bob']);

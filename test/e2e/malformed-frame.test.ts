@@ -34,7 +34,9 @@ describe('malformed BTP input (e2e)', () => {
   it('answers a malformed frame with a BTP error and keeps the session', async () => {
     const peer = await alice();
     peer.sendRaw(Buffer.from([BtpPacketType.Message, 0, 0, 1, 0, 0x09, 1, 2, 3]));
-    await waitFor(() => peer.received.some((f) => !Buffer.isBuffer(f) && f.type === BtpPacketType.Error && f.requestId === 256));
+    await waitFor(() =>
+      peer.received.some((f) => !Buffer.isBuffer(f) && f.type === BtpPacketType.Error && f.requestId === 256),
+    );
     expect(peer.isOpen).toBe(true);
     // The session still works: an ILP packet to an unknown destination gets an ILP Reject.
     const reject = decodeReject(await peer.sendIlp(prepareTo('test.e2e.nobody')));
@@ -64,9 +66,14 @@ describe('malformed BTP input (e2e)', () => {
   });
 
   it('survives a client that disconnects while its Prepare is being forwarded', async () => {
-    const bob = await connectBtpPeer(daemon.btpUrl, { username: 'bob', token: 'bob-secret' }, {
-      onPrepare: () => new Promise((resolve) => setTimeout(() => resolve(rejectPacket('F99', 'late')), 300)),
-    });
+    const bob = await connectBtpPeer(
+      daemon.btpUrl,
+      { username: 'bob', token: 'bob-secret' },
+      {
+        onPrepare: () =>
+          new Promise((resolve) => setTimeout(() => resolve(rejectPacket('F99', 'late')), 300)),
+      },
+    );
     const peer = await alice();
     void peer.sendIlp(prepareTo('test.e2e.bob')).catch(() => undefined);
     await new Promise((resolve) => setTimeout(resolve, 50));

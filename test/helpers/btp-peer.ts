@@ -137,7 +137,9 @@ export class BtpPeer {
     if (frame.type === BtpPacketType.Message) {
       const ilp = findBtpIlpData(bytes);
       if (ilp === undefined) {
-        this.ws.send(encodeBtp({ type: BtpPacketType.Response, requestId: frame.requestId, protocolData: [] }));
+        this.ws.send(
+          encodeBtp({ type: BtpPacketType.Response, requestId: frame.requestId, protocolData: [] }),
+        );
         return;
       }
       void Promise.resolve()

@@ -58,7 +58,14 @@ export function freePort(): Promise<number> {
 
 /** Peer entries with the usual test defaults (USD, scale 9). */
 export function childPeer(id: string, token: string, extra: Record<string, unknown> = {}): PeerSpec {
-  return { id, relation: 'child', btp: { role: 'server', authToken: token }, assetCode: 'USD', assetScale: 9, ...extra };
+  return {
+    id,
+    relation: 'child',
+    btp: { role: 'server', authToken: token },
+    assetCode: 'USD',
+    assetScale: 9,
+    ...extra,
+  };
 }
 
 export class DaemonProcess {
@@ -147,13 +154,18 @@ export class DaemonProcess {
     return `${this.stdout.join('\n')}\n${this.stderr.join('')}`;
   }
 
-  async waitForLog(match: (line: Record<string, unknown>) => boolean, timeoutMs = 10_000): Promise<Record<string, unknown>> {
+  async waitForLog(
+    match: (line: Record<string, unknown>) => boolean,
+    timeoutMs = 10_000,
+  ): Promise<Record<string, unknown>> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const found = this.logs().find(match);
       if (found !== undefined) return found;
-      if (Date.now() > deadline) throw new Error(`log line not seen within ${timeoutMs} ms; logs:\n${this.logText()}`);
-      if (!this.isRunning) throw new Error(`ilpd exited before the log line appeared; logs:\n${this.logText()}`);
+      if (Date.now() > deadline)
+        throw new Error(`log line not seen within ${timeoutMs} ms; logs:\n${this.logText()}`);
+      if (!this.isRunning)
+        throw new Error(`ilpd exited before the log line appeared; logs:\n${this.logText()}`);
       await sleep(25);
     }
   }
@@ -161,7 +173,10 @@ export class DaemonProcess {
   async waitForReady(timeoutMs = 20_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      if (!this.isRunning) throw new Error(`ilpd exited before it was ready (${JSON.stringify(this.exitInfo)}):\n${this.logText()}`);
+      if (!this.isRunning)
+        throw new Error(
+          `ilpd exited before it was ready (${JSON.stringify(this.exitInfo)}):\n${this.logText()}`,
+        );
       try {
         const res = await fetch(`${this.httpUrl}/readyz`);
         if (res.status === 200) return;

@@ -92,7 +92,8 @@ async function configCommand(args: readonly string[]): Promise<number> {
 
 function redactingReplacer(key: string, value: unknown): unknown {
   if (key === 'authToken') return '<redacted>';
-  if (key === 'url' && typeof value === 'string') return value.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:<redacted>@');
+  if (key === 'url' && typeof value === 'string')
+    return value.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:<redacted>@');
   return typeof value === 'bigint' ? value.toString() : value;
 }
 

@@ -66,7 +66,11 @@ export class Daemon {
     this.logger = createLogger(config.log.level, options.logDestination);
     const logger = this.logger;
     this.telemetry = new TelemetryBuffer(this.metrics, config.telemetry);
-    this.ledger = createLedger(config.ledger, { logger, observer: this.telemetry, configDir: config.configDir });
+    this.ledger = createLedger(config.ledger, {
+      logger,
+      observer: this.telemetry,
+      configDir: config.configDir,
+    });
     this.identity = new SettableNodeIdentity(config.address);
 
     this.registry = new PeerRegistry({
@@ -145,7 +149,11 @@ export class Daemon {
           assetScale: p.assetScale,
         })),
       routes: () =>
-        [...this.routingTable.entries()].map(([prefix, route]) => ({ prefix, nextHop: route.nextHop, path: route.path })),
+        [...this.routingTable.entries()].map(([prefix, route]) => ({
+          prefix,
+          nextHop: route.nextHop,
+          path: route.path,
+        })),
       routingStatus: () => this.broadcaster.status(),
       balances: () => this.ledger.balances(),
     });
@@ -261,11 +269,18 @@ export class Daemon {
       this.assertStillStarting();
       this.logger.info({ parent: parent.id }, 'asking the parent for our address (ILDCP)');
       try {
-        const answer = await fetchAddressFromParent(this.registry, parent.id, this.config.btp.requestTimeoutMs);
+        const answer = await fetchAddressFromParent(
+          this.registry,
+          parent.id,
+          this.config.btp.requestTimeoutMs,
+        );
         this.identity.set(answer.clientAddress);
         return;
       } catch (err) {
-        this.logger.warn({ parent: parent.id, err: (err as Error).message }, 'ILDCP with the parent failed; retrying');
+        this.logger.warn(
+          { parent: parent.id, err: (err as Error).message },
+          'ILDCP with the parent failed; retrying',
+        );
         await new Promise((resolve) => setTimeout(resolve, ILDCP_RETRY_MS));
       }
     }
@@ -281,5 +296,7 @@ function isClientPeer(peer: PeerConfig): peer is PeerConfig & { readonly btp: Bt
 }
 
 function hostPort(address: { address: string; port: number }): string {
-  return address.address.includes(':') ? `[${address.address}]:${address.port}` : `${address.address}:${address.port}`;
+  return address.address.includes(':')
+    ? `[${address.address}]:${address.port}`
+    : `${address.address}:${address.port}`;
 }

@@ -38,11 +38,17 @@ export function checkCrossFieldRules(doc: ConfigDocument): ConfigProblem[] {
     );
   }
   if (doc.ledger.maxQueue < doc.ledger.batchSize) {
-    add('ledger.maxQueue', `must be at least ledger.batchSize (${doc.ledger.batchSize}), got ${doc.ledger.maxQueue}`);
+    add(
+      'ledger.maxQueue',
+      `must be at least ledger.batchSize (${doc.ledger.batchSize}), got ${doc.ledger.maxQueue}`,
+    );
   }
   const replicas = doc.ledger.tigerbeetle.addresses.length;
   if (doc.ledger.backend === 'tigerbeetle' && replicas === 2) {
-    add('ledger.tigerbeetle.addresses', 'expected 1 replica address or 3 or more (a TigerBeetle cluster), got 2');
+    add(
+      'ledger.tigerbeetle.addresses',
+      'expected 1 replica address or 3 or more (a TigerBeetle cluster), got 2',
+    );
   }
   return problems;
 }
@@ -55,7 +61,8 @@ function checkPeers(doc: ConfigDocument, add: Add): void {
   doc.peers.forEach((peer, i) => {
     const at = `peers[${i}]`;
     const sameId = firstById.get(peer.id);
-    if (sameId !== undefined) add(`${at}.id`, `duplicate id ${JSON.stringify(peer.id)} (also peers[${sameId}].id)`);
+    if (sameId !== undefined)
+      add(`${at}.id`, `duplicate id ${JSON.stringify(peer.id)} (also peers[${sameId}].id)`);
     else firstById.set(peer.id, i);
 
     if (peer.btp.role === 'server') {
@@ -78,7 +85,10 @@ function checkPeers(doc: ConfigDocument, add: Add): void {
     }
     const { minimum, maximum } = peer.balance;
     if (minimum !== undefined && minimum > 0n) {
-      add(`${at}.balance.minimum`, `must be <= 0 (the most we may owe the peer, as a balance floor), got "${minimum}"`);
+      add(
+        `${at}.balance.minimum`,
+        `must be <= 0 (the most we may owe the peer, as a balance floor), got "${minimum}"`,
+      );
     }
     if (maximum !== undefined && maximum < 0n) {
       add(`${at}.balance.maximum`, `must be >= 0 (the most the peer may owe us), got "${maximum}"`);
@@ -114,7 +124,8 @@ function checkRoutes(doc: ConfigDocument, add: Add): void {
       add(`routes[${i}].peer`, `no peer with id ${JSON.stringify(route.peer)} (${known})`);
     }
     const same = firstByPrefix.get(route.prefix);
-    if (same !== undefined) add(`routes[${i}].prefix`, `duplicate prefix ${JSON.stringify(route.prefix)} (also routes[${same}])`);
+    if (same !== undefined)
+      add(`routes[${i}].prefix`, `duplicate prefix ${JSON.stringify(route.prefix)} (also routes[${same}])`);
     else firstByPrefix.set(route.prefix, i);
   });
 }

@@ -35,7 +35,11 @@ export interface EnvOverrideResult {
   readonly problems: ConfigProblem[];
 }
 
-export function applyEnvOverrides(schema: SchemaNode, input: unknown, env: NodeJS.ProcessEnv): EnvOverrideResult {
+export function applyEnvOverrides(
+  schema: SchemaNode,
+  input: unknown,
+  env: NodeJS.ProcessEnv,
+): EnvOverrideResult {
   const document: unknown = structuredClone(input ?? {});
   const origins = new Map<string, string>();
   const problems: ConfigProblem[] = [];
@@ -73,7 +77,12 @@ type Target =
   | { container: Record<string, unknown> | unknown[]; key: string | number; node: SchemaNode; path: string }
   | { problem: string };
 
-function resolveTarget(root: SchemaNode, document: Record<string, unknown>, segments: string[], name: string): Target {
+function resolveTarget(
+  root: SchemaNode,
+  document: Record<string, unknown>,
+  segments: string[],
+  name: string,
+): Target {
   let node = root;
   let container: Record<string, unknown> | unknown[] = document;
   let key: string | number | undefined;
@@ -85,7 +94,9 @@ function resolveTarget(root: SchemaNode, document: Record<string, unknown>, segm
       if (next === undefined && node.type === 'object') {
         (container as Record<string | number, unknown>)[key] = {};
       } else if (!isMapping(next) && !Array.isArray(next)) {
-        return { problem: `${name}: cannot set a key below ${path}, which is not a mapping or list in the config` };
+        return {
+          problem: `${name}: cannot set a key below ${path}, which is not a mapping or list in the config`,
+        };
       }
       container = (container as Record<string | number, unknown>)[key] as Record<string, unknown> | unknown[];
     }
@@ -112,15 +123,22 @@ function stepInto(
     if (idKey === undefined) {
       const index = /^[0-9]+$/.test(segment) ? Number(segment) : -1;
       if (index < 0 || index >= container.length) {
-        return { problem: `${name}: ${path} has no item ${segment} (items are addressed by index 0..${container.length - 1})` };
+        return {
+          problem: `${name}: ${path} has no item ${segment} (items are addressed by index 0..${container.length - 1})`,
+        };
       }
       return { node: node.items as SchemaNode, key: index };
     }
     const matches = container.flatMap((item, i) =>
-      isMapping(item) && typeof item[idKey] === 'string' && envSegment(item[idKey] as string) === segment ? [i] : [],
+      isMapping(item) && typeof item[idKey] === 'string' && envSegment(item[idKey] as string) === segment
+        ? [i]
+        : [],
     );
     if (matches.length !== 1) {
-      const why = matches.length === 0 ? `no item with an ${idKey} matching ${segment}` : `${segment} matches several ${idKey}s`;
+      const why =
+        matches.length === 0
+          ? `no item with an ${idKey} matching ${segment}`
+          : `${segment} matches several ${idKey}s`;
       return { problem: `${name}: ${path} has ${why}` };
     }
     return { node: node.items as SchemaNode, key: matches[0] };
@@ -134,7 +152,9 @@ function stepInto(
   if (properties !== undefined && isMapping(container)) {
     const key = Object.keys(properties).find((k) => envSegment(k) === segment);
     if (key === undefined) {
-      return { problem: `${name}: ${path === '' ? 'the config' : path} has no key ${segment} (keys: ${Object.keys(properties).join(', ')})` };
+      return {
+        problem: `${name}: ${path === '' ? 'the config' : path} has no key ${segment} (keys: ${Object.keys(properties).join(', ')})`,
+      };
     }
     return { node: properties[key], key };
   }
@@ -143,7 +163,8 @@ function stepInto(
 
 /** Properties of a mapping, or of every variant of a discriminated union of mappings. */
 function propertiesOf(node: SchemaNode): Record<string, SchemaNode> | undefined {
-  if (node.type === 'object' && node.properties !== undefined) return node.properties as Record<string, SchemaNode>;
+  if (node.type === 'object' && node.properties !== undefined)
+    return node.properties as Record<string, SchemaNode>;
   const variants = node.anyOf as SchemaNode[] | undefined;
   if (variants === undefined || variants.every((v) => v.const !== undefined)) return undefined;
   discriminatorOf(variants);
@@ -180,7 +201,9 @@ export function envNameForDocPath(steps: readonly (string | { list: string; idKe
     ENV_PREFIX +
     steps
       .map((step) =>
-        typeof step === 'string' ? envSegment(step) : `${envSegment(step.list)}__<${step.idKey ? envSegment(step.idKey) : 'INDEX'}>`,
+        typeof step === 'string'
+          ? envSegment(step)
+          : `${envSegment(step.list)}__<${step.idKey ? envSegment(step.idKey) : 'INDEX'}>`,
       )
       .join('__')
   );

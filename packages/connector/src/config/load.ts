@@ -14,7 +14,10 @@ export class ConfigError extends DaemonError {
 
   constructor(source: string, problems: readonly string[]) {
     const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
-    super('ILPD_ERR_CONFIG', `invalid configuration ${source} (${count}):\n${problems.map((p) => `  ${p}`).join('\n')}`);
+    super(
+      'ILPD_ERR_CONFIG',
+      `invalid configuration ${source} (${count}):\n${problems.map((p) => `  ${p}`).join('\n')}`,
+    );
     this.name = 'ConfigError';
     this.problems = problems;
   }

@@ -75,9 +75,16 @@ function collectUnionRows(variants: SchemaNode[], key: string, env: string, rows
     const roles = having.map(tagOf).join(', ');
     r.type = `${r.type} (${tag} ${roles})`;
     if (first.default === undefined) {
-      r.default = requiredIn.length === having.length ? 'required' : requiredIn.length === 0 ? 'unset' : `required (${tag} ${requiredIn.map(tagOf).join(', ')}), else unset`;
+      r.default =
+        requiredIn.length === having.length
+          ? 'required'
+          : requiredIn.length === 0
+            ? 'unset'
+            : `required (${tag} ${requiredIn.map(tagOf).join(', ')}), else unset`;
     }
-    const descriptions = [...new Set(having.map((v) => (v.properties as Record<string, SchemaNode>)[name].description))];
+    const descriptions = [
+      ...new Set(having.map((v) => (v.properties as Record<string, SchemaNode>)[name].description)),
+    ];
     r.description = descriptions.filter((d) => d !== undefined).join(' ');
     rows.push(r);
   }
@@ -96,14 +103,17 @@ function row(node: SchemaNode, key: string, env: string, required: boolean): Row
 function typeOf(node: SchemaNode): string {
   const variants = node.anyOf as SchemaNode[] | undefined;
   if (variants !== undefined) return variants.map((v) => `\`${String(v.const)}\``).join(', ');
-  if (node.ilpdAmount === true) return node.pattern?.includes('-?') ? 'decimal string (signed)' : 'decimal string';
+  if (node.ilpdAmount === true)
+    return node.pattern?.includes('-?') ? 'decimal string (signed)' : 'decimal string';
   switch (node.type) {
     case 'integer': {
       const range = `${node.minimum ?? ''}–${node.maximum ?? ''}`;
       return node.unit === 'ms' ? `integer ms, ${range}` : `integer, ${range}`;
     }
     case 'number':
-      return node.exclusiveMinimum !== undefined ? `number > ${node.exclusiveMinimum}` : `number, ${node.minimum}–${node.maximum}`;
+      return node.exclusiveMinimum !== undefined
+        ? `number > ${node.exclusiveMinimum}`
+        : `number, ${node.minimum}–${node.maximum}`;
     case 'array':
       return (node.items as SchemaNode).type === 'object' ? 'list of mappings' : 'list of strings';
     case 'object':
@@ -130,7 +140,13 @@ function join(path: string, key: string): string {
 
 /** A markdown table padded exactly as prettier formats it, so `prettier --check` accepts the file. */
 function table(rows: Row[]): string {
-  const header: Row = { key: 'Key', type: 'Type', default: 'Default', env: 'Env variable', description: 'Description' };
+  const header: Row = {
+    key: 'Key',
+    type: 'Type',
+    default: 'Default',
+    env: 'Env variable',
+    description: 'Description',
+  };
   const columns: (keyof Row)[] = ['key', 'type', 'default', 'env', 'description'];
   const all = [header, ...rows].map((r) => {
     const copy = { ...r };
@@ -138,7 +154,8 @@ function table(rows: Row[]): string {
     return copy;
   });
   const widths = columns.map((c) => Math.max(3, ...all.map((r) => r[c].length)));
-  const line = (cells: string[]): string => `| ${cells.map((cell, i) => cell.padEnd(widths[i])).join(' | ')} |`;
+  const line = (cells: string[]): string =>
+    `| ${cells.map((cell, i) => cell.padEnd(widths[i])).join(' | ')} |`;
   return [
     line(columns.map((c) => all[0][c])),
     line(widths.map((w) => '-'.repeat(w))),

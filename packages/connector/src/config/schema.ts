@@ -42,7 +42,12 @@ function Port(defaultPort: number, description: string) {
 }
 
 function Host(defaultHost: string, description: string) {
-  return Type.String({ default: defaultHost, minLength: 1, expected: 'a host name or IP address', description });
+  return Type.String({
+    default: defaultHost,
+    minLength: 1,
+    expected: 'a host name or IP address',
+    description,
+  });
 }
 
 function Count(defaultCount: number, minimum: number, maximum: number, description: string) {
@@ -50,8 +55,7 @@ function Count(defaultCount: number, minimum: number, maximum: number, descripti
 }
 
 /** RFC 15 ILP address: allocation scheme, then dot-separated segments of [a-zA-Z0-9_~-]. */
-export const ILP_ADDRESS_PATTERN =
-  '^(g|private|example|peer|self|test[1-3]?|local)(\\.[a-zA-Z0-9_~-]+)+$';
+export const ILP_ADDRESS_PATTERN = '^(g|private|example|peer|self|test[1-3]?|local)(\\.[a-zA-Z0-9_~-]+)+$';
 
 /** A peer id becomes a segment of its child's ILP address and of env variable names. */
 export const PEER_ID_PATTERN = '^[a-zA-Z0-9_~-]{1,64}$';
@@ -87,7 +91,7 @@ const BtpClientSide = Type.Object(
       expected: 'a URL like "btp+ws://peer.example:7768" (btp+ws, btp+wss, ws or wss)',
       description:
         'Where we connect (role client): btp+ws://[username:token@]host:port[/path]. We authenticate ' +
-        'with the URL\'s username (empty if none: the server then knows us by our token).',
+        "with the URL's username (empty if none: the server then knows us by our token).",
     }),
     authToken: Type.Optional(
       Type.String({
@@ -122,7 +126,9 @@ const Peer = Type.Object(
       description:
         'parent: gives us our address over ILDCP; child: gets its address from us; peer: exchanges routes.',
     }),
-    btp: Type.Union([BtpServerSide, BtpClientSide], { description: 'How the BTP session with this peer is set up.' }),
+    btp: Type.Union([BtpServerSide, BtpClientSide], {
+      description: 'How the BTP session with this peer is set up.',
+    }),
     assetCode: AssetCode,
     assetScale: Type.Integer({
       minimum: 0,
@@ -130,7 +136,9 @@ const Peer = Type.Object(
       description: 'Decimal places of the amounts exchanged with the peer (amount 1 = 10^-assetScale units).',
     }),
     maxPacketAmount: Type.Optional(
-      Amount({ description: 'Largest Prepare amount accepted from the peer (F08 above it); unset = no cap.' }),
+      Amount({
+        description: 'Largest Prepare amount accepted from the peer (F08 above it); unset = no cap.',
+      }),
     ),
     balance: Type.Object(
       {
@@ -152,7 +160,7 @@ const Peer = Type.Object(
       {
         additionalProperties: false,
         default: {},
-        description: 'Balance limits, in the peer\'s smallest unit; positive balance = the peer owes us.',
+        description: "Balance limits, in the peer's smallest unit; positive balance = the peer owes us.",
       },
     ),
     rateLimit: Type.Optional(
@@ -163,9 +171,16 @@ const Peer = Type.Object(
             maximum: 10_000_000,
             description: 'Sustained incoming Prepares per second before T05.',
           }),
-          burst: Type.Integer({ minimum: 1, maximum: 10_000_000, description: 'Token bucket capacity (packets).' }),
+          burst: Type.Integer({
+            minimum: 1,
+            maximum: 10_000_000,
+            description: 'Token bucket capacity (packets).',
+          }),
         },
-        { additionalProperties: false, description: 'Token bucket on incoming Prepares (T05 when empty); unset = unlimited.' },
+        {
+          additionalProperties: false,
+          description: 'Token bucket on incoming Prepares (T05 when empty); unset = unlimited.',
+        },
       ),
     ),
     throughput: Type.Optional(
@@ -198,7 +213,8 @@ const StaticRoute = Type.Object(
       pattern: '^([a-zA-Z0-9_~-]+(\\.[a-zA-Z0-9_~-]+)*\\.?)?$',
       maxLength: 1023,
       expected: 'an ILP address prefix (e.g. "g.acme"; "" matches every address)',
-      description: 'Destination prefix (longest match wins); a static route beats a learned one for the same prefix.',
+      description:
+        'Destination prefix (longest match wins); a static route beats a learned one for the same prefix.',
     }),
     peer: Type.String({ description: 'Id of the peer packets for this prefix go to.' }),
   },
@@ -211,7 +227,8 @@ export const ConfigSchema = Type.Object(
       Type.String({
         pattern: ILP_ADDRESS_PATTERN,
         maxLength: 1023,
-        expected: 'an ILP address like "g.acme.connector" (scheme g, private, example, peer, self, test or local)',
+        expected:
+          'an ILP address like "g.acme.connector" (scheme g, private, example, peer, self, test or local)',
         description: 'Our ILP address; required unless a parent peer assigns it over ILDCP.',
       }),
     ),
@@ -226,7 +243,10 @@ export const ConfigSchema = Type.Object(
           'Largest BTP frame accepted (bytes). An ILP packet is at most ~33 KiB; 1 MiB leaves room for ' +
             'large CCP route updates while bounding the memory one frame can take.',
         ),
-        authTimeoutMs: Milliseconds(5000, 'A connection that has not authenticated within this long is closed.'),
+        authTimeoutMs: Milliseconds(
+          5000,
+          'A connection that has not authenticated within this long is closed.',
+        ),
         pingIntervalMs: Milliseconds(
           10_000,
           'WebSocket ping interval; a session that misses a pong for one interval is terminated.',
@@ -240,7 +260,10 @@ export const ConfigSchema = Type.Object(
     ),
     http: Type.Object(
       {
-        host: Host('127.0.0.1', 'Interface of the admin/health/metrics HTTP listener (read-only admin data).'),
+        host: Host(
+          '127.0.0.1',
+          'Interface of the admin/health/metrics HTTP listener (read-only admin data).',
+        ),
         port: Port(7780, 'Admin/health/metrics HTTP port (0 = any free port).'),
       },
       { additionalProperties: false, default: {} },
@@ -268,7 +291,10 @@ export const ConfigSchema = Type.Object(
           1000,
           'Time kept back on each hop for the response to travel back; less left on arrival → R02.',
         ),
-        maxHoldTimeMs: Milliseconds(30_000, 'Longest a forwarded Prepare is held: outgoing expiry ≤ now + this.'),
+        maxHoldTimeMs: Milliseconds(
+          30_000,
+          'Longest a forwarded Prepare is held: outgoing expiry ≤ now + this.',
+        ),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -315,14 +341,25 @@ export const ConfigSchema = Type.Object(
       {
         backend: Type.Union([Type.Literal('embedded'), Type.Literal('tigerbeetle')], {
           default: 'embedded',
-          description: 'embedded: local SQLite file, no external service; tigerbeetle: a TigerBeetle cluster.',
+          description:
+            'embedded: local SQLite file, no external service; tigerbeetle: a TigerBeetle cluster.',
         }),
-        batchSize: Count(100, 1, 8190, 'Flush a write batch when it holds this many transfers (group commit).'),
+        batchSize: Count(
+          100,
+          1,
+          8190,
+          'Flush a write batch when it holds this many transfers (group commit).',
+        ),
         flushIntervalMs: Milliseconds(
           2,
           '… or when its oldest transfer has waited this long: the most a Fulfill waits at low load.',
         ),
-        maxQueue: Count(10_000, 1, 10_000_000, 'Queued, unflushed transfers beyond which new Prepares get T03.'),
+        maxQueue: Count(
+          10_000,
+          1,
+          10_000_000,
+          'Queued, unflushed transfers beyond which new Prepares get T03.',
+        ),
         pendingTimeoutMs: Milliseconds(
           60_000,
           'Safety net: a reservation never posted or voided is voided after this long (> maxHoldTimeMs).',
@@ -354,7 +391,10 @@ export const ConfigSchema = Type.Object(
               maxItems: 6,
               description: 'Replica addresses (1 replica, or 3 or more); in env a comma-separated list.',
             }),
-            requestTimeoutMs: Milliseconds(5000, 'A ledger request not answered within this long fails (T00).'),
+            requestTimeoutMs: Milliseconds(
+              5000,
+              'A ledger request not answered within this long fails (T00).',
+            ),
           },
           { additionalProperties: false, default: {} },
         ),
@@ -370,13 +410,23 @@ export const ConfigSchema = Type.Object(
           '0 = decode and validate on the main thread (fastest for OER decoding); N = a pool of N workers.',
         ),
         batchSize: Count(100, 1, 10_000, 'Packets handed to a worker in one task.'),
-        maxQueue: Count(10_000, 1, 10_000_000, 'Packets admitted but not yet answered beyond which Prepares get T03.'),
+        maxQueue: Count(
+          10_000,
+          1,
+          10_000_000,
+          'Packets admitted but not yet answered beyond which Prepares get T03.',
+        ),
       },
       { additionalProperties: false, default: {} },
     ),
     telemetry: Type.Object(
       {
-        bufferSize: Count(1000, 1, 1_000_000, 'Packet outcomes buffered before they are flushed to the metrics.'),
+        bufferSize: Count(
+          1000,
+          1,
+          1_000_000,
+          'Packet outcomes buffered before they are flushed to the metrics.',
+        ),
         flushIntervalMs: Milliseconds(100, '… or flushed after this long, whichever comes first.'),
       },
       { additionalProperties: false, default: {} },
@@ -392,7 +442,12 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
-    peers: Type.Array(Peer, { default: [], maxItems: 10_000, envKey: 'id', description: 'Peers (see peers[].*).' }),
+    peers: Type.Array(Peer, {
+      default: [],
+      maxItems: 10_000,
+      envKey: 'id',
+      description: 'Peers (see peers[].*).',
+    }),
   },
   { additionalProperties: false },
 );

@@ -20,7 +20,10 @@ export function childPath(path: string, key: string | number): string {
   return path === '' ? key : `${path}.${key}`;
 }
 
-export function normalizeDocument(schema: SchemaNode, value: unknown): { value: unknown; problems: ConfigProblem[] } {
+export function normalizeDocument(
+  schema: SchemaNode,
+  value: unknown,
+): { value: unknown; problems: ConfigProblem[] } {
   const problems: ConfigProblem[] = [];
   const normalized = walk(schema, value, '', problems);
   return { value: normalized, problems };
@@ -79,7 +82,10 @@ function walkObject(
     const result = walk(propNode, raw, childPath(path, key), problems);
     if (result !== undefined) out[key] = result;
     else if (raw === undefined && required.has(key) && propNode.derivedDefault === undefined) {
-      problems.push({ path: childPath(path, key), message: `required: expected ${describeExpected(propNode)}` });
+      problems.push({
+        path: childPath(path, key),
+        message: `required: expected ${describeExpected(propNode)}`,
+      });
     }
   }
   return out;
@@ -96,7 +102,10 @@ function walkRecord(
   const out: Record<string, unknown> = {};
   for (const [key, raw] of Object.entries(value)) {
     if (!keyRegex.test(key)) {
-      problems.push({ path: childPath(path, key), message: `invalid key: expected ${node.keyExpected ?? `a key matching ${keyPattern}`}` });
+      problems.push({
+        path: childPath(path, key),
+        message: `invalid key: expected ${node.keyExpected ?? `a key matching ${keyPattern}`}`,
+      });
       continue;
     }
     const result = walk(valueNode, raw, childPath(path, key), problems);
@@ -138,7 +147,10 @@ function walkString(
   const amount = BigInt(value);
   const magnitude = amount < 0n ? -amount : amount;
   if (node.maxMagnitude !== undefined && magnitude > BigInt(node.maxMagnitude)) {
-    problems.push({ path, message: `expected ${describeExpected(node)} of at most ${node.maxMagnitude} in magnitude, got ${describeValue(value, node)}` });
+    problems.push({
+      path,
+      message: `expected ${describeExpected(node)} of at most ${node.maxMagnitude} in magnitude, got ${describeValue(value, node)}`,
+    });
     return undefined;
   }
   return amount;
@@ -159,11 +171,18 @@ function walkUnion(
   const discriminator = discriminatorOf(variants);
   if (!isMapping(value)) return bad();
   const tag = value[discriminator];
-  const chosen = variants.find((v) => (v.properties as Record<string, SchemaNode>)[discriminator].const === tag);
+  const chosen = variants.find(
+    (v) => (v.properties as Record<string, SchemaNode>)[discriminator].const === tag,
+  );
   if (chosen === undefined) {
-    const allowed = variants.map((v) => JSON.stringify((v.properties as Record<string, SchemaNode>)[discriminator].const));
+    const allowed = variants.map((v) =>
+      JSON.stringify((v.properties as Record<string, SchemaNode>)[discriminator].const),
+    );
     const got = tag === undefined ? 'nothing' : describeValue(tag, node);
-    problems.push({ path: childPath(path, discriminator), message: `expected one of ${allowed.join(', ')}, got ${got}` });
+    problems.push({
+      path: childPath(path, discriminator),
+      message: `expected one of ${allowed.join(', ')}, got ${got}`,
+    });
     return undefined;
   }
   return walkObject(chosen, value, path, problems);
@@ -191,7 +210,9 @@ export function describeExpected(node: SchemaNode): string {
       return `one of ${variants.map((v) => JSON.stringify(v.const)).join(', ')}`;
     }
     return `a mapping with ${discriminatorOf(variants)}: ${variants
-      .map((v) => JSON.stringify((v.properties as Record<string, SchemaNode>)[discriminatorOf(variants)].const))
+      .map((v) =>
+        JSON.stringify((v.properties as Record<string, SchemaNode>)[discriminatorOf(variants)].const),
+      )
       .join(' or ')}`;
   }
   switch (node.type) {
@@ -207,7 +228,9 @@ export function describeExpected(node: SchemaNode): string {
       return node.const !== undefined ? JSON.stringify(node.const) : 'a string';
     case 'array': {
       const count =
-        node.minItems !== undefined && node.minItems > 0 ? ` of ${node.minItems} to ${node.maxItems ?? 'any number of'} items` : '';
+        node.minItems !== undefined && node.minItems > 0
+          ? ` of ${node.minItems} to ${node.maxItems ?? 'any number of'} items`
+          : '';
       return `a list${count}`;
     }
     default:
@@ -217,7 +240,8 @@ export function describeExpected(node: SchemaNode): string {
 
 function describeRange(node: SchemaNode): string {
   if (node.exclusiveMinimum !== undefined) return ` > ${node.exclusiveMinimum}`;
-  if (node.minimum !== undefined && node.maximum !== undefined) return ` between ${node.minimum} and ${node.maximum}`;
+  if (node.minimum !== undefined && node.maximum !== undefined)
+    return ` between ${node.minimum} and ${node.maximum}`;
   if (node.minimum !== undefined) return ` >= ${node.minimum}`;
   return '';
 }
@@ -227,7 +251,8 @@ export function describeValue(value: unknown, node?: SchemaNode): string {
   if (value === null) return 'an empty value (null)';
   if (Array.isArray(value)) return `a list of ${value.length} items`;
   if (typeof value === 'object') return 'a mapping';
-  if (node?.secret === true) return typeof value === 'string' ? `a string of ${value.length} characters` : `a ${typeof value}`;
+  if (node?.secret === true)
+    return typeof value === 'string' ? `a string of ${value.length} characters` : `a ${typeof value}`;
   if (typeof value === 'string') {
     return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
   }
@@ -248,13 +273,17 @@ function unknownKeyMessage(key: string, allowed: readonly string[]): string {
 /** Edit distance counting a swap of neighbours as one edit (typos like "htpp"), capped at 3. */
 function editDistance(a: string, b: string): number {
   if (Math.abs(a.length - b.length) > 2) return 3;
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [
+    i,
+    ...new Array<number>(b.length).fill(0),
+  ]);
   for (let j = 1; j <= b.length; j++) d[0][j] = j;
   for (let i = 1; i <= a.length; i++) {
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
       d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
     }
   }
   return Math.min(d[a.length][b.length], 3);

@@ -178,7 +178,7 @@ export class PacketPipeline implements IlpHandler {
       }
       if (handle !== undefined) {
         // The post must be durable before the Fulfill goes upstream: otherwise a crash in between
-        // leaves the upstream peer paying for value our ledger never recorded.
+        // leaves a payment both peers consider done that recovery voids in our ledger.
         const pending = handle;
         handle = undefined;
         await this.postOrFail(pending);

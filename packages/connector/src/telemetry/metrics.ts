@@ -150,7 +150,8 @@ export class DaemonMetrics {
         const balances = await scrapeBalances();
         if (balances === undefined) return;
         this.reset();
-        for (const b of balances) this.set({ peer: b.peerId, asset: b.assetCode }, toUnits(b.balance, b.assetScale));
+        for (const b of balances)
+          this.set({ peer: b.peerId, asset: b.assetCode }, toUnits(b.balance, b.assetScale));
       },
     });
     new Gauge({

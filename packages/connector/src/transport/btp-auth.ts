@@ -50,7 +50,8 @@ export class ServerPeerAuthenticator {
 
   constructor(peers: readonly PeerConfig[]) {
     for (const peer of peers) {
-      if (peer.btp.role === 'server') this.byId.set(peer.id, { peer, token: Buffer.from(peer.btp.authToken, 'utf8') });
+      if (peer.btp.role === 'server')
+        this.byId.set(peer.id, { peer, token: Buffer.from(peer.btp.authToken, 'utf8') });
     }
   }
 
@@ -58,7 +59,9 @@ export class ServerPeerAuthenticator {
     if (request.username !== '') {
       const entry = this.byId.get(request.username);
       if (entry === undefined) return { ok: false, reason: 'unknown_peer' };
-      return tokensEqual(entry.token, request.token) ? { ok: true, peer: entry.peer } : { ok: false, reason: 'bad_token' };
+      return tokensEqual(entry.token, request.token)
+        ? { ok: true, peer: entry.peer }
+        : { ok: false, reason: 'bad_token' };
     }
     // Compare against every token so the time taken does not reveal which peer (if any) matched.
     let match: PeerConfig | undefined;

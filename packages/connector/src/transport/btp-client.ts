@@ -67,7 +67,10 @@ export class BtpClient {
   private connect(): void {
     const { peer, btp, logger } = this.options;
     const target = clientTarget(peer.btp);
-    const ws = new WebSocket(target.url, { maxPayload: btp.maxPayloadBytes, handshakeTimeout: btp.authTimeoutMs });
+    const ws = new WebSocket(target.url, {
+      maxPayload: btp.maxPayloadBytes,
+      handshakeTimeout: btp.authTimeoutMs,
+    });
     this.connecting = ws;
     let authenticated = false;
     ws.on('error', (err) => logger.debug({ peer: peer.id, err: err.message }, 'BTP client socket error'));
@@ -109,7 +112,10 @@ export class BtpClient {
       registry.attach(peer.id, ws);
       return true;
     }
-    const detail = answer.type === BtpPacketType.Error ? `${answer.code} ${answer.name}: ${answer.data.toString('utf8')}` : `frame type ${answer.type}`;
+    const detail =
+      answer.type === BtpPacketType.Error
+        ? `${answer.code} ${answer.name}: ${answer.data.toString('utf8')}`
+        : `frame type ${answer.type}`;
     logger.warn({ peer: peer.id, detail }, 'peer refused our BTP auth; will retry');
     ws.terminate();
     return false;
@@ -118,7 +124,12 @@ export class BtpClient {
   private scheduleReconnect(): void {
     if (this.stopped) return;
     const { peer, logger, random } = this.options;
-    const delay = reconnectDelayMs(this.attempt, peer.btp.reconnectInitialMs, peer.btp.reconnectMaxMs, random);
+    const delay = reconnectDelayMs(
+      this.attempt,
+      peer.btp.reconnectInitialMs,
+      peer.btp.reconnectMaxMs,
+      random,
+    );
     logger.info({ peer: peer.id, attempt: this.attempt, delayMs: delay }, 'BTP client reconnecting');
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = undefined;

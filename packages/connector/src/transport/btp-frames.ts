@@ -35,7 +35,11 @@ export function btpAuthMessage(requestId: number, username: string, token: strin
   return encodeBtp({
     type: BtpPacketType.Message,
     requestId,
-    protocolData: [{ protocolName: 'auth', contentType: 0, data: Buffer.alloc(0) }, text('auth_username', username), text('auth_token', token)],
+    protocolData: [
+      { protocolName: 'auth', contentType: 0, data: Buffer.alloc(0) },
+      text('auth_username', username),
+      text('auth_token', token),
+    ],
   });
 }
 

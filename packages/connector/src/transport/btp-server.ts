@@ -16,8 +16,12 @@ export interface BtpServerOptions {
   readonly registry: PeerRegistry;
   readonly frames: FrameCounters;
   readonly logger: Logger;
+  /** Connections allowed to be authenticating at once; more are dropped on arrival (bounds sockets). */
+  readonly maxUnauthenticated?: number;
   onAuthFailure(reason: AuthFailureReason): void;
 }
+
+const DEFAULT_MAX_UNAUTHENTICATED = 256;
 
 /**
  * The BTP listener for peers with btp.role = server. A connection is nobody until its first frame
@@ -37,7 +41,12 @@ export class BtpServer {
       res.writeHead(426, { 'content-type': 'text/plain', connection: 'close' });
       res.end('this port speaks BTP over WebSocket\n');
     });
-    this.wss = new WebSocketServer({ server: this.http, maxPayload: options.btp.maxPayloadBytes });
+    this.wss = new WebSocketServer({
+      server: this.http,
+      maxPayload: options.btp.maxPayloadBytes,
+      // Compression costs CPU per packet and lets a small frame inflate into a large one.
+      perMessageDeflate: false,
+    });
     this.wss.on('connection', (ws) => this.onConnection(ws));
     this.wss.on('error', (err) => options.logger.error({ err }, 'BTP listener error'));
   }
@@ -70,6 +79,14 @@ export class BtpServer {
 
   private onConnection(ws: WebSocket): void {
     const { logger, btp } = this.options;
+    if (this.unauthenticated.size >= (this.options.maxUnauthenticated ?? DEFAULT_MAX_UNAUTHENTICATED)) {
+      logger.warn(
+        { waiting: this.unauthenticated.size },
+        'too many unauthenticated BTP connections; dropping one',
+      );
+      ws.terminate();
+      return;
+    }
     this.unauthenticated.add(ws);
     ws.on('error', (err) => logger.debug({ err: err.message }, 'unauthenticated BTP socket error'));
     const timer = setTimeout(() => {
@@ -95,7 +112,8 @@ export class BtpServer {
     if (!parsed.ok) {
       this.options.onAuthFailure('malformed');
       logger.info({ reason: parsed.message }, 'BTP authentication failed');
-      if (parsed.requestId !== undefined) this.send(ws, btpError(parsed.requestId, BTP_NOT_ACCEPTED, parsed.message));
+      if (parsed.requestId !== undefined)
+        this.send(ws, btpError(parsed.requestId, BTP_NOT_ACCEPTED, parsed.message));
       this.reject(ws, CLOSE_PROTOCOL_ERROR, 'authentication failed');
       return;
     }

@@ -1,10 +1,4 @@
-import {
-  BtpPacketType,
-  decodeBtp,
-  encodeBtpIlpFrame,
-  findBtpIlpData,
-  peekBtpHeader,
-} from '@ilpd/codec';
+import { BtpPacketType, decodeBtp, encodeBtpIlpFrame, findBtpIlpData, peekBtpHeader } from '@ilpd/codec';
 import WebSocket from 'ws';
 import { DaemonError } from '../errors';
 import type { IlpHandler } from '../packet/types';
@@ -81,13 +75,17 @@ export class PeerSession {
   /** Sends an ILP Prepare and resolves with the Fulfill/Reject bytes the peer answers with. */
   sendIlp(ilp: Buffer, timeoutMs: number): Promise<Buffer> {
     if (!this.isOpen) {
-      return Promise.reject(new DaemonError('ILPD_ERR_PEER_UNREACHABLE', `peer ${this.peerId} is not connected`));
+      return Promise.reject(
+        new DaemonError('ILPD_ERR_PEER_UNREACHABLE', `peer ${this.peerId} is not connected`),
+      );
     }
     const requestId = this.allocateRequestId();
     return new Promise<Buffer>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(requestId);
-        reject(new DaemonError('ILPD_ERR_TIMED_OUT', `peer ${this.peerId} did not answer within ${timeoutMs} ms`));
+        reject(
+          new DaemonError('ILPD_ERR_TIMED_OUT', `peer ${this.peerId} did not answer within ${timeoutMs} ms`),
+        );
       }, timeoutMs);
       this.pending.set(requestId, { resolve, reject, timer });
       this.send(encodeBtpIlpFrame(BtpPacketType.Message, requestId, ilp));
@@ -119,7 +117,10 @@ export class PeerSession {
     try {
       header = peekBtpHeader(frame);
     } catch {
-      this.hooks.logger.debug({ peer: this.peerId, bytes: frame.length }, 'BTP frame shorter than its header');
+      this.hooks.logger.debug(
+        { peer: this.peerId, bytes: frame.length },
+        'BTP frame shorter than its header',
+      );
       void this.close(CLOSE_PROTOCOL_ERROR, 'malformed BTP frame');
       return;
     }
@@ -134,7 +135,11 @@ export class PeerSession {
         return;
       case BtpPacketType.Transfer:
         this.send(
-          btpError(header.requestId, BTP_NOT_ACCEPTED, 'BTP Transfer is not supported: ilpd does not settle over BTP'),
+          btpError(
+            header.requestId,
+            BTP_NOT_ACCEPTED,
+            'BTP Transfer is not supported: ilpd does not settle over BTP',
+          ),
         );
         return;
       default:
@@ -178,24 +183,38 @@ export class PeerSession {
   private onAnswer(frame: Buffer, type: number, requestId: number): void {
     const request = this.pending.get(requestId);
     if (request === undefined) {
-      this.hooks.logger.debug({ peer: this.peerId, requestId }, 'BTP answer for no pending request (late or unknown)');
+      this.hooks.logger.debug(
+        { peer: this.peerId, requestId },
+        'BTP answer for no pending request (late or unknown)',
+      );
       return;
     }
     this.pending.delete(requestId);
     clearTimeout(request.timer);
     if (type === BtpPacketType.Error) {
-      request.reject(new DaemonError('ILPD_ERR_PEER_PROTOCOL', `peer ${this.peerId} answered with ${describeBtpError(frame)}`));
+      request.reject(
+        new DaemonError(
+          'ILPD_ERR_PEER_PROTOCOL',
+          `peer ${this.peerId} answered with ${describeBtpError(frame)}`,
+        ),
+      );
       return;
     }
     let ilp: Buffer | undefined;
     try {
       ilp = findBtpIlpData(frame);
     } catch (err) {
-      request.reject(new DaemonError('ILPD_ERR_PEER_PROTOCOL', `malformed BTP response from ${this.peerId}`, { cause: err }));
+      request.reject(
+        new DaemonError('ILPD_ERR_PEER_PROTOCOL', `malformed BTP response from ${this.peerId}`, {
+          cause: err,
+        }),
+      );
       return;
     }
     if (ilp === undefined) {
-      request.reject(new DaemonError('ILPD_ERR_PEER_PROTOCOL', `BTP response from ${this.peerId} carries no ILP packet`));
+      request.reject(
+        new DaemonError('ILPD_ERR_PEER_PROTOCOL', `BTP response from ${this.peerId} carries no ILP packet`),
+      );
       return;
     }
     request.resolve(ilp);

@@ -6,7 +6,13 @@ const doc = {
   address: 'test.node',
   routes: [{ prefix: 'g.x', peer: 'alice' }],
   peers: [
-    { id: 'alice', relation: 'child', btp: { role: 'server', authToken: 'from-yaml' }, assetCode: 'USD', assetScale: 9 },
+    {
+      id: 'alice',
+      relation: 'child',
+      btp: { role: 'server', authToken: 'from-yaml' },
+      assetCode: 'USD',
+      assetScale: 9,
+    },
     {
       id: 'up-stream',
       relation: 'parent',
@@ -94,7 +100,9 @@ describe('env overrides', () => {
   });
 
   it('names env variables that match no key', () => {
-    expect(problemsWith({ ILPD_HTTP__PROT: '1' })).toEqual(['ILPD_HTTP__PROT: http has no key PROT (keys: host, port)']);
+    expect(problemsWith({ ILPD_HTTP__PROT: '1' })).toEqual([
+      'ILPD_HTTP__PROT: http has no key PROT (keys: host, port)',
+    ]);
     expect(problemsWith({ ILPD_PEERS__CAROL__ASSET_SCALE: '2' })).toEqual([
       'ILPD_PEERS__CAROL__ASSET_SCALE: peers has no item with an id matching CAROL',
     ]);
@@ -107,7 +115,11 @@ describe('env overrides', () => {
   });
 
   it('ignores empty values and ILPD_ variables that are not config keys', () => {
-    const config = parseConfig(yaml, { ILPD_HTTP__PORT: '', ILPD_TIGERBEETLE_ADDRESSES: '3000', PATH: '/bin' }, '/x');
+    const config = parseConfig(
+      yaml,
+      { ILPD_HTTP__PORT: '', ILPD_TIGERBEETLE_ADDRESSES: '3000', PATH: '/bin' },
+      '/x',
+    );
     expect(config.http.port).toBe(7780);
   });
 });

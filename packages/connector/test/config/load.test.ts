@@ -60,7 +60,9 @@ describe('parseConfig', () => {
 
   it('turns amounts into exact bigints, beyond 2^53', () => {
     const config = parseConfig(
-      stringify(withPeer({ maxPacketAmount: '18446744073709551615', balance: { minimum: '-5', maximum: '900' } })),
+      stringify(
+        withPeer({ maxPacketAmount: '18446744073709551615', balance: { minimum: '-5', maximum: '900' } }),
+      ),
       {},
       '/x',
     );
@@ -71,8 +73,21 @@ describe('parseConfig', () => {
   it('defaults route exchange on for peers and parents, off for children', () => {
     const doc = baseDoc();
     (doc.peers as unknown[]).push(
-      { id: 'p', relation: 'peer', btp: { role: 'server', authToken: 't2' }, assetCode: 'USD', assetScale: 9 },
-      { id: 'q', relation: 'peer', btp: { role: 'server', authToken: 't3' }, assetCode: 'USD', assetScale: 9, sendRoutes: false },
+      {
+        id: 'p',
+        relation: 'peer',
+        btp: { role: 'server', authToken: 't2' },
+        assetCode: 'USD',
+        assetScale: 9,
+      },
+      {
+        id: 'q',
+        relation: 'peer',
+        btp: { role: 'server', authToken: 't3' },
+        assetCode: 'USD',
+        assetScale: 9,
+        sendRoutes: false,
+      },
     );
     const peers = parseConfig(stringify(doc), {}, '/x').peers;
     expect(peers.map((p) => [p.id, p.sendRoutes, p.receiveRoutes])).toEqual([
@@ -114,15 +129,21 @@ describe('parseConfig problems', () => {
       { ...peers[0], id: 'b', btp: { role: 'server', authToken: 'b' } },
       { ...peers[0], id: 'c', btp: { role: 'server', authToken: 'c' }, maxPacketAmount: -5 },
     );
-    expect(problemsOf(doc)).toEqual(['peers[2].maxPacketAmount: expected a decimal string (e.g. "1000000"), got -5']);
+    expect(problemsOf(doc)).toEqual([
+      'peers[2].maxPacketAmount: expected a decimal string (e.g. "1000000"), got -5',
+    ]);
   });
 
   it('rejects unknown keys everywhere, suggesting the likely key', () => {
     const doc = { ...withPeer({ maxPacketAmout: '5' }), htpp: {} };
     const problems = problemsOf(doc);
     expect(problems).toHaveLength(2);
-    expect(problems[0]).toMatch(/^htpp: unknown key \(did you mean http\?\); allowed keys: address, btp, http/);
-    expect(problems[1]).toMatch(/^peers\[0\]\.maxPacketAmout: unknown key \(did you mean maxPacketAmount\?\)/);
+    expect(problems[0]).toMatch(
+      /^htpp: unknown key \(did you mean http\?\); allowed keys: address, btp, http/,
+    );
+    expect(problems[1]).toMatch(
+      /^peers\[0\]\.maxPacketAmout: unknown key \(did you mean maxPacketAmount\?\)/,
+    );
   });
 
   it('reports every problem of the document at once, one line each', () => {
@@ -157,7 +178,10 @@ describe('parseConfig problems', () => {
   });
 
   it('requires the keys without defaults', () => {
-    const problems = problemsOf({ address: 'test.node', peers: [{ id: 'x', btp: { role: 'server', authToken: 't' } }] });
+    const problems = problemsOf({
+      address: 'test.node',
+      peers: [{ id: 'x', btp: { role: 'server', authToken: 't' } }],
+    });
     expect(problems).toEqual([
       'peers[0].relation: required: expected one of "parent", "child", "peer"',
       'peers[0].assetCode: required: expected an asset code of 1 to 16 letters or digits (e.g. "USD")',
@@ -177,7 +201,9 @@ describe('parseConfig problems', () => {
   });
 
   it('rejects duplicate YAML keys', () => {
-    expect(problemsOf('address: test.a\naddress: test.b\n')[0]).toMatch(/YAML syntax error at line 2.*unique/);
+    expect(problemsOf('address: test.a\naddress: test.b\n')[0]).toMatch(
+      /YAML syntax error at line 2.*unique/,
+    );
   });
 
   it('rejects a document that is not a mapping', () => {
@@ -223,7 +249,9 @@ describe('cross-field rules', () => {
     expect(problemsOf({ ...doc, fx: { rates: { USD: 1 } } })).toEqual([
       'fx.rates.EUR: required: peers use USD, EUR, so every asset needs a rate; EUR is used by peers[1] (eu)',
     ]);
-    expect(() => parseConfig(stringify({ ...doc, fx: { rates: { USD: 1, EUR: 1.08 } } }), {}, '/x')).not.toThrow();
+    expect(() =>
+      parseConfig(stringify({ ...doc, fx: { rates: { USD: 1, EUR: 1.08 } } }), {}, '/x'),
+    ).not.toThrow();
   });
 
   it('rejects two server peers with the same token', () => {
@@ -247,7 +275,12 @@ describe('cross-field rules', () => {
   });
 
   it('rejects a TigerBeetle cluster of two replicas', () => {
-    expect(problemsOf({ ...baseDoc(), ledger: { backend: 'tigerbeetle', tigerbeetle: { addresses: ['3001', '3002'] } } })).toEqual([
+    expect(
+      problemsOf({
+        ...baseDoc(),
+        ledger: { backend: 'tigerbeetle', tigerbeetle: { addresses: ['3001', '3002'] } },
+      }),
+    ).toEqual([
       'ledger.tigerbeetle.addresses: expected 1 replica address or 3 or more (a TigerBeetle cluster), got 2',
     ]);
   });
@@ -263,7 +296,10 @@ describe('loadConfig', () => {
 
   it('fails with ILPD_ERR_CONFIG naming the file when it does not exist', () => {
     expect(() => loadConfig('/nonexistent/ilpd.yaml', {})).toThrow(
-      expect.objectContaining({ code: 'ILPD_ERR_CONFIG', message: expect.stringContaining('/nonexistent/ilpd.yaml') }),
+      expect.objectContaining({
+        code: 'ILPD_ERR_CONFIG',
+        message: expect.stringContaining('/nonexistent/ilpd.yaml'),
+      }),
     );
   });
 

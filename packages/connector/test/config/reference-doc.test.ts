@@ -14,7 +14,9 @@ describe('config reference doc', () => {
     expect(rendered).toMatch(/\| `http\.port` +\| integer, 0–65535 +\| `7780` +\| `ILPD_HTTP__PORT` +\|/);
     expect(rendered).toMatch(/\| `address` +\| string +\| unset +\| `ILPD_ADDRESS` +\|/);
     expect(rendered).toMatch(/\| `peers\[\]\.btp\.authToken` .*\| `ILPD_PEERS__<ID>__BTP__AUTH_TOKEN` +\|/);
-    expect(rendered).toMatch(/\| `ledger\.batchSize` +\| integer, 1–8190 +\| `100` +\| `ILPD_LEDGER__BATCH_SIZE` +\|/);
+    expect(rendered).toMatch(
+      /\| `ledger\.batchSize` +\| integer, 1–8190 +\| `100` +\| `ILPD_LEDGER__BATCH_SIZE` +\|/,
+    );
     expect(rendered).toMatch(/\| `fx\.rates` .*\| `ILPD_FX__RATES__<ASSET>` +\|/);
     expect(rendered).toMatch(/\| `routes\[\]\.peer` .*\| `ILPD_ROUTES__<INDEX>__PEER` +\|/);
   });

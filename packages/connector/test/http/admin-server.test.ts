@@ -83,6 +83,6 @@ describe('AdminServer', () => {
     expect((await fetch(`${base}/admin/peers`, { method: 'POST' })).status).toBe(405);
     const res = await fetch(`${base}/nope`);
     expect(res.status).toBe(404);
-    expect((await res.json()).paths).toContain('/readyz');
+    expect(((await res.json()) as { paths: string[] }).paths).toContain('/readyz');
   });
 });

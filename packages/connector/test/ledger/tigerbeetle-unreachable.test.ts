@@ -72,8 +72,11 @@ describe('tigerbeetle backend with no reachable cluster', () => {
       addresses: [address],
       requestTimeoutMs: 200,
     });
-    await expect(connection.request('create_transfers', (c) => c.createTransfers([]))).rejects.toMatchObject({
+    await expect(
+      connection.request('lookup_transfers', (c) => c.lookupTransfers([1n])),
+    ).rejects.toMatchObject({
       code: 'ILPD_ERR_LEDGER_UNAVAILABLE',
+      message: expect.stringContaining('lookup_transfers not answered within 200 ms'),
     });
     expect(connection.lastRequestOk).toBe(false);
     const slow = new TigerBeetleConnection({ clusterId: 0n, addresses: [address], requestTimeoutMs: 60_000 });

@@ -276,6 +276,24 @@ describe('RouteBroadcaster', () => {
       expect(decodeRouteControlRequest(decodePrepare(control!.ilp).data).lastKnownEpoch).toBe(0);
     });
 
+    it('does not advertise a more specific prefix reachable through the covering one (DRAGON), until that goes', () => {
+      const a = started();
+      const advertised = () => a.broadcaster.status().forwardingRoutingTable as Record<string, unknown>;
+      a.broadcaster.handleRouteUpdate(
+        'b',
+        update({ newRoutes: [routeTo('test.x', ['test.b']), routeTo('test.x.y', ['test.b', 'test.y'])] }),
+      );
+      expect(advertised()['test.x']).toMatchObject({ nextHop: 'b' });
+      expect(advertised()['test.x.y'] ?? null).toBeNull();
+      expect(a.nextHopFor('test.x.y.z')).toBe('b');
+      a.broadcaster.handleRouteUpdate(
+        'b',
+        update({ fromEpochIndex: 1, toEpochIndex: 2, withdrawnRoutes: ['test.x'] }),
+      );
+      expect(advertised()['test.x']).toBeNull();
+      expect(advertised()['test.x.y']).toMatchObject({ nextHop: 'b', path: 'test.a test.b test.y' });
+    });
+
     it('refuses updates from a peer we do not accept routes from (F00)', () => {
       const a = started([peer('b', 'peer', { receiveRoutes: false })]);
       expect(() => a.broadcaster.handleRouteUpdate('b', update({}))).toThrow(

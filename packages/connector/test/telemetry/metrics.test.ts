@@ -19,7 +19,14 @@ describe('DaemonMetrics', () => {
       ledgerReady: () => true,
       balances: () =>
         Promise.resolve([
-          { peerId: 'alice', assetCode: 'USD', assetScale: 2, balance: -150n, pendingIncoming: 5n, pendingOutgoing: 0n },
+          {
+            peerId: 'alice',
+            assetCode: 'USD',
+            assetScale: 2,
+            balance: -150n,
+            pendingIncoming: 5n,
+            pendingOutgoing: 0n,
+          },
         ]),
       frames,
     });
@@ -36,6 +43,50 @@ describe('DaemonMetrics', () => {
     expect(body).toContain('ilpd_btp_frames_total{direction="in",type="other"} 1');
     expect(body).toContain('ilpd_ledger_ready 1');
     expect(body).toContain('process_cpu_seconds_total');
+  });
+
+  it('queries the ledger once per scrape for both balance gauges', async () => {
+    const metrics = new DaemonMetrics();
+    let queries = 0;
+    metrics.collectFrom({
+      packetsInFlight: () => 0,
+      engineQueueDepth: () => 0,
+      peers: () => [],
+      ledgerReady: () => true,
+      balances: () => {
+        queries++;
+        return Promise.resolve([
+          {
+            peerId: 'bob',
+            assetCode: 'XRP',
+            assetScale: 6,
+            balance: 1n,
+            pendingIncoming: 0n,
+            pendingOutgoing: 2n,
+          },
+        ]);
+      },
+      frames: new FrameCounters(),
+    });
+    const { body } = await metrics.render();
+    expect(queries).toBe(1);
+    expect(body).toContain('ilpd_peer_balance{peer="bob",asset="XRP"} 0.000001');
+    expect(body).toContain('ilpd_peer_balance_pending{peer="bob",asset="XRP",direction="outgoing"} 0.000002');
+  });
+
+  it('leaves balance gauges empty while the ledger is not ready', async () => {
+    const metrics = new DaemonMetrics();
+    metrics.collectFrom({
+      packetsInFlight: () => 0,
+      engineQueueDepth: () => 0,
+      peers: () => [],
+      ledgerReady: () => false,
+      balances: () => Promise.reject(new Error('must not be called')),
+      frames: new FrameCounters(),
+    });
+    const { body } = await metrics.render();
+    expect(body).not.toMatch(/^ilpd_peer_balance\{/m);
+    expect(body).toContain('ilpd_ledger_ready 0');
   });
 
   it('keeps series of two daemons in one process apart', async () => {

@@ -1,7 +1,10 @@
 import { DaemonMetrics } from '../../src/telemetry/metrics';
 import { TelemetryBuffer } from '../../src/telemetry/telemetry-buffer';
 
-async function sample(metrics: DaemonMetrics, name: string): Promise<{ labels: Record<string, unknown>; value: number }[]> {
+async function sample(
+  metrics: DaemonMetrics,
+  name: string,
+): Promise<{ labels: Record<string, unknown>; value: number }[]> {
   const metric = metrics.registry.getSingleMetric(name);
   if (metric === undefined) throw new Error(`no metric ${name}`);
   return (await metric.get()).values.map((v) => ({ labels: v.labels, value: v.value }));
@@ -28,7 +31,14 @@ describe('TelemetryBuffer', () => {
   });
 
   it('flushes by itself when the buffer is full', async () => {
-    for (let i = 0; i < 4; i++) buffer.recordPacket({ fromPeer: 'a', result: 'rejected', code: 'F02', rejectedLocally: true, seconds: 0.0001 });
+    for (let i = 0; i < 4; i++)
+      buffer.recordPacket({
+        fromPeer: 'a',
+        result: 'rejected',
+        code: 'F02',
+        rejectedLocally: true,
+        seconds: 0.0001,
+      });
     expect(await sample(metrics, 'ilpd_packets_total')).toEqual([
       { labels: { type: 'local', result: 'rejected', code: 'F02' }, value: 4 },
     ]);
@@ -45,7 +55,14 @@ describe('TelemetryBuffer', () => {
   });
 
   it('aggregates by type, result and code and bounds odd codes to one label value', async () => {
-    buffer.recordPacket({ fromPeer: 'a', toPeer: 'b', result: 'rejected', code: 'R00', rejectedLocally: true, seconds: 0.5 });
+    buffer.recordPacket({
+      fromPeer: 'a',
+      toPeer: 'b',
+      result: 'rejected',
+      code: 'R00',
+      rejectedLocally: true,
+      seconds: 0.5,
+    });
     buffer.recordPacket({ fromPeer: 'a', toPeer: 'b', result: 'rejected', code: 'ZZZ', seconds: 0.5 });
     buffer.recordPacket({ fromPeer: 'a', toPeer: 'b', result: 'rejected', code: 'F0', seconds: 0.5 });
     buffer.flush();

@@ -16,7 +16,14 @@ function clientPeer(url: string, authToken?: string): PeerConfig & { btp: BtpCli
   };
 }
 
-const btp = { host: '127.0.0.1', port: 0, maxPayloadBytes: 65536, authTimeoutMs: 1000, pingIntervalMs: 10_000, requestTimeoutMs: 5000 };
+const btp = {
+  host: '127.0.0.1',
+  port: 0,
+  maxPayloadBytes: 65536,
+  authTimeoutMs: 1000,
+  pingIntervalMs: 10_000,
+  requestTimeoutMs: 5000,
+};
 
 describe('clientTarget', () => {
   it('maps btp+ws to ws and takes the credentials out of the URL', () => {
@@ -60,7 +67,7 @@ describe('BtpClient', () => {
     client.start();
   }
 
-  it('connects, authenticates and becomes the peer\'s session', async () => {
+  it("connects, authenticates and becomes the peer's session", async () => {
     upstream = await listenBtpPeer({ token: 'tok', onPrepare: () => FULFILL });
     startClient(`btp+ws://me@127.0.0.1:${upstream.port}`, 'tok');
     await upstream.nextPeer();

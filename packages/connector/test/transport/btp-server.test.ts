@@ -28,7 +28,11 @@ describe('BtpServer', () => {
   let authFailures: AuthFailureReason[];
   const clients: BtpPeer[] = [];
 
-  async function start(overrides: Partial<DaemonConfig['btp']> = {}, pingIntervalMs = 10_000): Promise<void> {
+  async function start(
+    overrides: Partial<DaemonConfig['btp']> = {},
+    pingIntervalMs = 10_000,
+    maxUnauthenticated?: number,
+  ): Promise<void> {
     ctx = makeRegistry(peers, pingIntervalMs);
     authFailures = [];
     server = new BtpServer({
@@ -38,6 +42,7 @@ describe('BtpServer', () => {
       frames: ctx.frames,
       logger: silentLogger,
       onAuthFailure: (reason) => authFailures.push(reason),
+      maxUnauthenticated,
     });
     const address = await server.listen();
     url = `ws://127.0.0.1:${address.port}`;
@@ -82,17 +87,20 @@ describe('BtpServer', () => {
     ['a wrong token', 'alice', 'bob-secret', 'bad_token'],
     ['an unknown username', 'mallory', 'alice-secret', 'unknown_peer'],
     ['an unknown token without username', '', 'guess', 'bad_token'],
-  ])('answers %s with NotAcceptedError, closes, and routes nothing', async (_what, username, token, reason) => {
-    await start();
-    const peer = await raw();
-    const refused = peer.request(authFrame(1, username, token));
-    await expect(refused).rejects.toMatchObject({ code: 'F00', btpName: 'NotAcceptedError' });
-    await expect(refused).rejects.toBeInstanceOf(BtpRequestError);
-    await peer.closed;
-    expect(ctx.handler.calls).toHaveLength(0);
-    expect(ctx.listener.events).toHaveLength(0);
-    expect(authFailures).toEqual([reason]);
-  });
+  ])(
+    'answers %s with NotAcceptedError, closes, and routes nothing',
+    async (_what, username, token, reason) => {
+      await start();
+      const peer = await raw();
+      const refused = peer.request(authFrame(1, username, token));
+      await expect(refused).rejects.toMatchObject({ code: 'F00', btpName: 'NotAcceptedError' });
+      await expect(refused).rejects.toBeInstanceOf(BtpRequestError);
+      await peer.closed;
+      expect(ctx.handler.calls).toHaveLength(0);
+      expect(ctx.listener.events).toHaveLength(0);
+      expect(authFailures).toEqual([reason]);
+    },
+  );
 
   it('closes a connection whose first frame is not an auth message, routing nothing', async () => {
     await start();
@@ -122,7 +130,9 @@ describe('BtpServer', () => {
     const garbage = Buffer.from([BtpPacketType.Message, 0, 0, 0, 42, 0x05, 0xff, 0xff]);
     alice.sendRaw(garbage);
     await eventually(() =>
-      expect(alice.received).toContainEqual(expect.objectContaining({ type: BtpPacketType.Error, requestId: 42, code: 'F00' })),
+      expect(alice.received).toContainEqual(
+        expect.objectContaining({ type: BtpPacketType.Error, requestId: 42, code: 'F00' }),
+      ),
     );
     expect(await alice.sendIlp(prepare())).toEqual(FULFILL);
   });
@@ -140,8 +150,16 @@ describe('BtpServer', () => {
   it('refuses BTP Transfers with a clear error instead of crashing', async () => {
     await start();
     const alice = await connect('alice', 'alice-secret');
-    const transfer = alice.request({ type: BtpPacketType.Transfer, requestId: 77, amount: 5n, protocolData: [] });
-    await expect(transfer).rejects.toMatchObject({ code: 'F00', detail: expect.stringContaining('not supported') });
+    const transfer = alice.request({
+      type: BtpPacketType.Transfer,
+      requestId: 77,
+      amount: 5n,
+      protocolData: [],
+    });
+    await expect(transfer).rejects.toMatchObject({
+      code: 'F00',
+      detail: expect.stringContaining('not supported'),
+    });
     expect(alice.isOpen).toBe(true);
   });
 
@@ -160,12 +178,18 @@ describe('BtpServer', () => {
   it('closes a socket that sends a frame above maxPayloadBytes', async () => {
     await start({ maxPayloadBytes: 2048 });
     const alice = await connect('alice', 'alice-secret');
-    alice.sendRaw(encodeBtp({ type: BtpPacketType.Message, requestId: 3, protocolData: [{ protocolName: 'x', contentType: 0, data: Buffer.alloc(4096) }] }));
+    alice.sendRaw(
+      encodeBtp({
+        type: BtpPacketType.Message,
+        requestId: 3,
+        protocolData: [{ protocolName: 'x', contentType: 0, data: Buffer.alloc(4096) }],
+      }),
+    );
     expect((await alice.closed).code).toBe(1009);
     expect(ctx.handler.calls).toHaveLength(0);
   });
 
-  it('lets a new authenticated connection replace the peer\'s old session', async () => {
+  it("lets a new authenticated connection replace the peer's old session", async () => {
     await start();
     const first = await connect('alice', 'alice-secret');
     const second = await connect('alice', 'alice-secret');
@@ -179,10 +203,23 @@ describe('BtpServer', () => {
   it('answers new Prepares with the drain Reject once draining', async () => {
     await start();
     const alice = await connect('alice', 'alice-secret');
-    ctx.registry.beginDrain(encodeReject({ code: 'T03', triggeredBy: 'test.me', message: 'shutting down', data: Buffer.alloc(0) }));
+    ctx.registry.beginDrain(
+      encodeReject({ code: 'T03', triggeredBy: 'test.me', message: 'shutting down', data: Buffer.alloc(0) }),
+    );
     const answer = await alice.sendIlp(prepare());
     expect(decodeReject(answer).code).toBe('T03');
     expect(ctx.handler.calls).toHaveLength(0);
+  });
+
+  it('drops connections beyond the cap of unauthenticated ones', async () => {
+    await start({}, 10_000, 1);
+    const waiting = await raw();
+    const extra = await raw();
+    expect((await extra.closed).code).toBe(1006);
+    expect(waiting.isOpen).toBe(true);
+    await expect(waiting.request(authFrame(1, 'alice', 'alice-secret'))).resolves.toMatchObject({
+      type: BtpPacketType.Response,
+    });
   });
 
   it('stops accepting connections but keeps established sessions', async () => {

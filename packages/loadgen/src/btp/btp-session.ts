@@ -74,6 +74,8 @@ export class BtpSession {
   private corked = false;
   /** Frames that could not be parsed (counted, never thrown into the socket's event handler). */
   malformedFrames = 0;
+  /** Set once the connection has closed, for whatever reason. */
+  closedWith: { readonly code: number; readonly reason: string } | undefined;
 
   constructor(
     private readonly options: BtpSessionOptions,
@@ -123,6 +125,7 @@ export class BtpSession {
     ws.on('message', (data: Buffer) => this.onFrame(data));
     ws.on('error', () => undefined);
     ws.on('close', (code: number, reason: string) => {
+      this.closedWith = { code, reason: String(reason) };
       for (const [, p] of this.control) {
         clearTimeout(p.timer);
         p.reject(new BtpSessionError('ILPD_LOADGEN_BTP_CONNECT', `connection closed (${code})`));

@@ -59,6 +59,13 @@ export async function compareCommand(argv: string[]): Promise<number> {
     }
   }
   const log = (line: string) => console.error(`[compare] ${line}`);
+  const interrupt = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    log(`${signal}: stopping after the current target is shut down`);
+    interrupt.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   const result = await runCompare({
     targets,
     search: {
@@ -79,6 +86,10 @@ export async function compareCommand(argv: string[]): Promise<number> {
     ...timingFromFlags(flags),
     ilpdCli: stringFlag(flags, 'ilpd-cli'),
     log,
+    signal: interrupt.signal,
+  }).finally(() => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   });
   const path = writeJsonReport(
     'compare',
@@ -106,5 +117,6 @@ export async function compareCommand(argv: string[]): Promise<number> {
       report: path,
     }),
   );
+  if (interrupt.signal.aborted) return 130;
   return Object.values(result.results).some((r) => r.error) ? 1 : 0;
 }

@@ -45,7 +45,8 @@ Workload
 Output
   --report-dir DIR (reports)  --name NAME (profile name)  --interval-ms N (1000)
   --summary-line        print only the totals as one JSON line on stdout
-  Exit status 2 when the ledger check fails.`;
+  SIGINT/SIGTERM end the run early and still write the report (a second one quits at once).
+  Exit status: 0 ok, 2 ledger check failed, 1 error or connector lost, 130 interrupted.`;
 
 export async function runCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -126,12 +127,19 @@ export async function runCommand(argv: string[]): Promise<number> {
       stop: async () => undefined,
     };
   }
+  // First signal: stop sending, drain, check the ledger and write the report. Second: leave now.
+  const interrupt = new AbortController();
   const stopOnSignal = (signal: NodeJS.Signals) => {
-    log(`${signal}: stopping`);
-    void target.stop().finally(() => process.exit(130));
+    if (interrupt.signal.aborted) {
+      log(`${signal} again: stopping without a report`);
+      void target.stop().finally(() => process.exit(130));
+      return;
+    }
+    log(`${signal}: ending the run early (again to quit without a report)`);
+    interrupt.abort();
   };
-  process.once('SIGINT', stopOnSignal);
-  process.once('SIGTERM', stopOnSignal);
+  process.on('SIGINT', stopOnSignal);
+  process.on('SIGTERM', stopOnSignal);
   let report;
   try {
     report = await runLoad({
@@ -147,6 +155,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       ...timing,
       intervalMs,
       log,
+      signal: interrupt.signal,
     });
   } finally {
     process.off('SIGINT', stopOnSignal);
@@ -162,5 +171,6 @@ export async function runCommand(argv: string[]): Promise<number> {
   } else {
     console.log(JSON.stringify({ ...summary, report: paths.jsonPath, chart: paths.htmlPath }));
   }
+  if (report.aborted) return interrupt.signal.aborted ? 130 : 1;
   return report.balanced === false ? 2 : 0;
 }

@@ -20,6 +20,8 @@ export interface CompareOptions {
   readonly maxBurst: number;
   readonly ilpdCli?: string;
   readonly log: (line: string) => void;
+  /** Stops the search (the running target is still stopped cleanly). */
+  readonly signal?: AbortSignal;
 }
 
 export interface TargetResult {
@@ -94,10 +96,13 @@ async function searchTarget(name: CompareTargetName, o: CompareOptions): Promise
       const sampler = new DaemonSampler({ pid: target.pid }, defaultSamplerEnv());
       const result = await steppedSearch(
         async (rate) => {
+          if (o.signal?.aborted) throw new Error('interrupted');
           const phase = await session.runPhase([{ rate, durationMs: o.stepSeconds * 1000 }], {
             intervalMs: 1000,
             sampler,
+            signal: o.signal,
           });
+          if (phase.aborted) throw new Error(phase.aborted);
           await new Promise((r) => setTimeout(r, o.pauseMs));
           return stepOutcome(rate, phase);
         },
@@ -135,6 +140,7 @@ export async function runCompare(o: CompareOptions): Promise<CompareResult> {
   const startedAt = new Date();
   const results: Partial<Record<CompareTargetName, TargetResult>> = {};
   for (const name of o.targets) {
+    if (o.signal?.aborted) break;
     try {
       results[name] = await searchTarget(name, o);
     } catch (e) {

@@ -41,9 +41,12 @@ export class ManagedProcess {
         stdio: ['ignore', fd, fd],
       });
       this.child = child;
+      // Never leave a daemon behind if the loadgen itself dies: the 'exit' hook runs synchronously.
+      process.once('exit', this.killOnExit);
       this.exitedPromise = new Promise((resolve) => {
         child.once('exit', (code, signal) => {
           this.exitInfo = { code, signal };
+          process.off('exit', this.killOnExit);
           resolve();
         });
         child.once('error', (err) => {
@@ -60,6 +63,10 @@ export class ManagedProcess {
       closeSync(fd);
     }
   }
+
+  private readonly killOnExit = (): void => {
+    if (!this.exitInfo) this.child?.kill('SIGKILL');
+  };
 
   get pid(): number | undefined {
     return this.child?.pid;

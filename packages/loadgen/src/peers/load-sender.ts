@@ -121,7 +121,7 @@ export class LoadSender implements PacketSink {
   /** Resolves when nothing is in flight, or after timeoutMs (leftovers are then counted as timed out). */
   async drain(timeoutMs: number, graceMs: number): Promise<void> {
     const deadline = this.options.now() + timeoutMs;
-    while (this.inFlight > 0 && this.options.now() < deadline) {
+    while (this.inFlight > 0 && this.options.now() < deadline && !this.session.closedWith) {
       await new Promise((r) => setTimeout(r, 20));
       this.sweepTimeouts(this.options.now(), graceMs);
     }

@@ -69,7 +69,9 @@ export function renderHtmlReport(report: LoadReport): string {
         `${b.receiver.peer} delta (expected)`,
         `${b.receiver.delta} (${b.receiver.expectedDelta})`,
       )}</table>`
-    : '<p>No balances endpoint: ledger not checked.</p>';
+    : report.balanceError
+      ? `<p class="bad">Ledger check failed: ${escapeXml(report.balanceError)}</p>`
+      : '<p>No balances endpoint: ledger not checked.</p>';
   const status = report.balanced === false ? 'bad' : 'ok';
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeXml(`ilpd-loadgen: ${report.name}`)}</title>
@@ -81,6 +83,7 @@ th{background:#f6f6f6;font-weight:600}.ok{color:#2ca02c}.bad{color:#d62728}.grid
 <h1>${escapeXml(report.name)}</h1>
 <p>${escapeXml(`${report.profile.name} profile, ${report.startedAt} → ${report.finishedAt}`)}
  — ledger <span class="${status}">${escapeXml(report.balanced === null ? 'not checked' : report.balanced ? 'balanced' : 'NOT balanced')}</span></p>
+${report.aborted ? `<p class="bad">Run ended early: ${escapeXml(report.aborted)}</p>` : ''}
 <div class="grid"><div><h2>Totals</h2><table>
 ${row('duration (s)', t.durationS)}${row('target packets/s', t.targetPps)}${row('sent', t.sent)}${row('fulfilled', t.fulfilled)}
 ${row('rejected', t.rejected)}${row('timed out', t.timedOut)}${row('fulfilled packets/s', t.pps)}

@@ -56,8 +56,12 @@ export interface LoadReport {
     readonly platform: string;
   };
   readonly totals: ReportTotals;
+  /** Why the run ended before its schedule did (interrupted, or the connector went away). */
+  readonly aborted?: string;
   /** The ledger check; absent when no balances URL was available (e.g. the bare relay). */
   readonly balances?: BalanceCheck;
+  /** Why the ledger check could not be made (then `balanced` is false). */
+  readonly balanceError?: string;
   readonly balanced: boolean | null;
   readonly series: readonly IntervalSample[];
 }

@@ -23,6 +23,8 @@ export interface LoadRunOptions {
   readonly intervalMs: number;
   readonly log: (line: string) => void;
   readonly samplerEnv?: SamplerEnv;
+  /** Ends the run early (SIGINT); the report is still produced for what ran. */
+  readonly signal?: AbortSignal;
 }
 
 /** Balances the connector reports right after a run may lag by a flush; re-read briefly before judging. */
@@ -75,9 +77,18 @@ export async function runLoad(o: LoadRunOptions): Promise<LoadReport> {
       o.log(`warm-up: ${o.warmupS} s at ${o.segments[0].rate}/s`);
       await session.runPhase([{ rate: o.segments[0].rate, durationMs: o.warmupS * 1000 }], {
         intervalMs: o.intervalMs,
+        signal: o.signal,
       });
     }
-    const before = t.balancesUrl ? await fetchBalances(t.balancesUrl, env.fetchText) : undefined;
+    let balanceError: string | undefined;
+    let before: BalanceMap | undefined;
+    if (t.balancesUrl) {
+      try {
+        before = await fetchBalances(t.balancesUrl, env.fetchText);
+      } catch (e) {
+        balanceError = `before the run: ${(e as Error).message}`;
+      }
+    }
     const senderBefore = session.sender.fulfilledAmountTotal;
     const receiverBefore = session.receiver.fulfilledAmount;
     const receiverCounts = {
@@ -90,6 +101,7 @@ export async function runLoad(o: LoadRunOptions): Promise<LoadReport> {
     const phase = await session.runPhase(o.segments, {
       intervalMs: o.intervalMs,
       sampler,
+      signal: o.signal,
       onInterval: (s) => {
         if (s.t - lastLog >= 10 || s.targetRate === 0) {
           lastLog = s.t;
@@ -97,15 +109,21 @@ export async function runLoad(o: LoadRunOptions): Promise<LoadReport> {
         }
       },
     });
+    if (phase.aborted) o.log(`run ended early: ${phase.aborted}`);
     let balances: BalanceCheck | undefined;
     if (t.balancesUrl && before) {
-      balances = await settledBalanceCheck(t.balancesUrl, before, env.fetchText, {
-        senderPeer: o.sender.username,
-        receiverPeer: o.receiver.username,
-        fulfilledAmount: BigInt(Math.round(session.sender.fulfilledAmountTotal - senderBefore)),
-        receiverFulfilledAmount: BigInt(Math.round(session.receiver.fulfilledAmount - receiverBefore)),
-      });
+      try {
+        balances = await settledBalanceCheck(t.balancesUrl, before, env.fetchText, {
+          senderPeer: o.sender.username,
+          receiverPeer: o.receiver.username,
+          fulfilledAmount: BigInt(Math.round(session.sender.fulfilledAmountTotal - senderBefore)),
+          receiverFulfilledAmount: BigInt(Math.round(session.receiver.fulfilledAmount - receiverBefore)),
+        });
+      } catch (e) {
+        balanceError = `after the run: ${(e as Error).message}`;
+      }
     }
+    if (balanceError) o.log(`ledger check failed: ${balanceError}`);
     const r = session.receiver;
     return {
       tool: 'ilpd-loadgen',
@@ -144,8 +162,11 @@ export async function runLoad(o: LoadRunOptions): Promise<LoadReport> {
           rejected: r.rejected - receiverCounts.rejected,
         },
       }),
+      ...(phase.aborted ? { aborted: phase.aborted } : {}),
       ...(balances ? { balances } : {}),
-      balanced: balances ? balances.balanced : null,
+      ...(balanceError ? { balanceError } : {}),
+      // A check that was asked for (balances URL) but could not be made counts as failed.
+      balanced: balances ? balances.balanced : balanceError ? false : null,
       series: phase.series,
     };
   } finally {

@@ -50,6 +50,8 @@ export interface PhaseOptions {
   readonly intervalMs: number;
   readonly sampler?: DaemonSampler;
   readonly onInterval?: (sample: IntervalSample) => void;
+  /** Ends the phase early (e.g. on SIGINT); what was sent so far is still drained and counted. */
+  readonly signal?: AbortSignal;
 }
 
 export interface PhaseResult {
@@ -60,6 +62,8 @@ export interface PhaseResult {
   readonly scheduledPackets: number;
   readonly totals: RunTotals;
   readonly series: IntervalSample[];
+  /** Why the phase ended before its schedule did. */
+  readonly aborted?: string;
 }
 
 /** Responses later than the Prepare expiry plus this are counted as timed out. */
@@ -137,30 +141,60 @@ export class LoadSession {
       void p.sampler?.scrapeHeap();
       p.onInterval?.(sample);
     };
+    let aborted: string | undefined;
+    const abort = (reason: string): void => {
+      aborted ??= reason;
+      loop.stop();
+    };
+    const onAbort = (): void => abort('interrupted');
+    p.signal?.addEventListener('abort', onAbort);
     const onTimer = (): void => {
+      const lost = this.lostConnection();
+      if (lost) abort(lost);
       close(now());
       k++;
       timer = setTimeout(onTimer, Math.max(0, start + (k + 1) * p.intervalMs - now()));
     };
     timer = setTimeout(onTimer, p.intervalMs);
+    let sendingEndedAt = start;
     try {
-      await loop.run(start);
+      const running = loop.run(start);
+      if (p.signal?.aborted) onAbort();
+      await running;
+      sendingEndedAt = now();
       await this.sender.drain(this.options.workload.expiryMs + 2 * TIMEOUT_GRACE_MS, TIMEOUT_GRACE_MS);
     } finally {
       loop.stop();
       clearTimeout(timer);
+      p.signal?.removeEventListener('abort', onAbort);
     }
+    const lost = this.lostConnection();
+    if (lost) aborted ??= lost;
     const end = now();
     if (end - lastClose >= p.intervalMs / 10) close(end);
     else recorder.mergeInterval();
     return {
       startedAt,
       finishedAt: new Date(),
-      scheduleMs: schedule.durationMs,
-      scheduledPackets: schedule.totalPackets,
+      // An interrupted phase is rated over the time it actually offered load.
+      scheduleMs: aborted ? Math.min(schedule.durationMs, sendingEndedAt - start) : schedule.durationMs,
+      scheduledPackets: aborted ? schedule.packetsTaken : schedule.totalPackets,
       totals: recorder.totals(),
       series: recorder.series,
+      ...(aborted ? { aborted } : {}),
     };
+  }
+
+  /** Describes a BTP session that closed under us, if any (a dead connector ends the phase). */
+  lostConnection(): string | undefined {
+    for (const [who, session] of [
+      ['sender', this.sender.session],
+      ['receiver', this.receiver.session],
+    ] as const) {
+      const c = session.closedWith;
+      if (c) return `the ${who}'s BTP connection closed (code ${c.code}${c.reason ? `: ${c.reason}` : ''})`;
+    }
+    return undefined;
   }
 
   async close(): Promise<void> {

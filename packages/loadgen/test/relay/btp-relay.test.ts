@@ -56,6 +56,57 @@ describe('bare relay with the loadgen peers', () => {
     }
   });
 
+  async function openSession(): Promise<LoadSession> {
+    return LoadSession.open({
+      senderUrl: url,
+      receiverUrl: url,
+      sender,
+      receiver,
+      receiverAddress: 'test.relay.bob',
+      workload: { ...DEFAULT_WORKLOAD, poolSize: 64 },
+      tickMs: 1,
+      maxBurst: 1000,
+    });
+  }
+
+  it('ends a phase early on interrupt, still draining and counting what was sent', async () => {
+    const session = await openSession();
+    try {
+      const interrupt = new AbortController();
+      setTimeout(() => interrupt.abort(), 300);
+      const started = Date.now();
+      const phase = await session.runPhase([{ rate: 1000, durationMs: 20_000 }], {
+        intervalMs: 100,
+        signal: interrupt.signal,
+      });
+      expect(Date.now() - started).toBeLessThan(3000);
+      expect(phase.aborted).toBe('interrupted');
+      expect(phase.totals.sent).toBeGreaterThan(100);
+      expect(phase.totals.sent).toBeLessThan(2000);
+      expect(phase.totals.fulfilled).toBe(phase.totals.sent);
+      expect(phase.scheduledPackets).toBe(phase.totals.sent);
+      expect(phase.scheduleMs).toBeGreaterThanOrEqual(250);
+      expect(phase.scheduleMs).toBeLessThan(2000);
+    } finally {
+      await session.close();
+    }
+  });
+
+  it('ends a phase promptly when the connector goes away, counting the unanswered packets', async () => {
+    const session = await openSession();
+    try {
+      setTimeout(() => void relay.stop(), 300);
+      const started = Date.now();
+      const phase = await session.runPhase([{ rate: 1000, durationMs: 20_000 }], { intervalMs: 100 });
+      expect(Date.now() - started).toBeLessThan(3000);
+      expect(phase.aborted).toMatch(/BTP connection closed/);
+      expect(phase.totals.fulfilled + phase.totals.timedOut).toBe(phase.totals.sent);
+      expect(phase.totals.sent).toBeLessThan(2000);
+    } finally {
+      await session.close();
+    }
+  });
+
   it('refuses a peer with the wrong token', async () => {
     const s = new BtpSession({ url, username: 'alice', token: 'wrong' }, {});
     await expect(s.connect()).rejects.toMatchObject({ code: 'ILPD_LOADGEN_BTP_AUTH' });

@@ -39,7 +39,7 @@ describe('SVG line chart', () => {
     });
     const paths = svg.match(/<path d="([^"]+)"/g) ?? [];
     expect(paths).toHaveLength(1);
-    expect((paths[0].match(/M/g) ?? []).length).toBe(2);
+    expect(((paths[0] ?? '').match(/M/g) ?? []).length).toBe(2);
   });
 
   it('picks round axis ticks that cover the data', () => {

@@ -9,13 +9,8 @@ import type {
   PacketReservation,
   PeerBalance,
 } from '../types';
-import {
-  PacketState,
-  SqliteLedgerStore,
-  type PacketRecord,
-  type PacketWrite,
-  type StoredAccount,
-} from './sqlite-store';
+import { AccountState, Reservation } from './accounts';
+import { PacketState, SqliteLedgerStore, type PacketWrite, type StoredAccount } from './sqlite-store';
 
 export interface EmbeddedLedgerOptions {
   /** Absolute path of the SQLite file. */
@@ -28,55 +23,6 @@ export interface EmbeddedLedgerOptions {
   readonly observer?: LedgerObserver;
   /** Milliseconds clock for reservation ages (tests pin it). */
   readonly now?: () => number;
-}
-
-/** In-memory state of one account; authoritative while the ledger runs (loaded from the store at start). */
-class AccountState {
-  /** Posted balance, positive = owed to us (for a liquidity account: the negated sum of its peers'). */
-  balance: bigint;
-  pendingIn = 0n;
-  pendingOut = 0n;
-  maximum: bigint | undefined;
-  minimum: bigint | undefined;
-
-  constructor(
-    readonly stored: StoredAccount,
-    readonly liquidity: AccountState | undefined,
-  ) {
-    this.balance = stored.balance;
-  }
-}
-
-/** One packet's reservation: the handle callers hold and the record the store writes. */
-class Reservation implements PacketHandle, PacketRecord {
-  state: PacketState = PacketState.Pending;
-  /** Number of the batch that carries this packet's post or void (coalesces the pending write away). */
-  resolutionBatch = 0;
-  readonly inAccountId: number;
-  readonly inLiquidityId: number;
-  readonly outAccountId: number;
-  readonly outLiquidityId: number;
-
-  constructor(
-    readonly owner: EmbeddedLedger,
-    readonly boot: number,
-    readonly seq: number,
-    readonly inAccount: AccountState,
-    readonly inAmount: bigint,
-    readonly outAccount: AccountState,
-    readonly outAmount: bigint,
-    readonly createdAtMs: number,
-  ) {
-    this.inAccountId = inAccount.stored.id;
-    this.inLiquidityId = (inAccount.liquidity as AccountState).stored.id;
-    this.outAccountId = outAccount.stored.id;
-    this.outLiquidityId = (outAccount.liquidity as AccountState).stored.id;
-  }
-
-  /** 128 bits: the run's boot number, then the packet's sequence number within the run. */
-  get id(): bigint {
-    return (BigInt(this.boot) << 64n) | BigInt(this.seq);
-  }
 }
 
 interface Write extends PacketWrite {
@@ -221,11 +167,7 @@ export class EmbeddedLedger implements InspectableLedger, BatchSink<Write> {
     const res = this.pendingReservation(handle);
     if (res === undefined) return Promise.reject(notPending(handle, 'post'));
     this.settle(res, PacketState.Posted);
-    const { inAccount, outAccount, inAmount, outAmount } = res;
-    inAccount.balance += inAmount;
-    (inAccount.liquidity as AccountState).balance -= inAmount;
-    outAccount.balance -= outAmount;
-    (outAccount.liquidity as AccountState).balance += outAmount;
+    res.applyPosted(1n);
     return this.writeResolution(res);
   }
 
@@ -285,6 +227,9 @@ export class EmbeddedLedger implements InspectableLedger, BatchSink<Write> {
       throw err;
     }
     this.healthy = true;
+    for (const write of rows) {
+      if (write.state === PacketState.Pending) write.packet.pendingRowCommitted = true;
+    }
   }
 
   /** BatchSink: a batch that never committed. Posts in it are undone in memory so memory matches disk. */
@@ -292,11 +237,7 @@ export class EmbeddedLedger implements InspectableLedger, BatchSink<Write> {
     this.options.logger.error({ err: error, size: writes.length }, 'ledger batch failed for good');
     for (const write of writes) {
       if (write.state !== PacketState.Posted) continue;
-      const { inAccount, outAccount, inAmount, outAmount } = write.packet;
-      inAccount.balance -= inAmount;
-      (inAccount.liquidity as AccountState).balance += inAmount;
-      outAccount.balance += outAmount;
-      (outAccount.liquidity as AccountState).balance -= outAmount;
+      write.packet.applyPosted(-1n);
       write.packet.state = PacketState.Voided;
     }
   }
@@ -310,10 +251,8 @@ export class EmbeddedLedger implements InspectableLedger, BatchSink<Write> {
   }
 
   private settle(res: Reservation, state: PacketState): void {
-    res.state = state;
+    res.release(state);
     this.open.delete(res);
-    res.inAccount.pendingIn -= res.inAmount;
-    res.outAccount.pendingOut -= res.outAmount;
   }
 
   private pendingReservation(handle: PacketHandle): Reservation | undefined {

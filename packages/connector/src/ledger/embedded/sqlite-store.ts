@@ -10,10 +10,11 @@ import { dirname } from 'node:path';
  * Tables:
  * - accounts: one row per (peer, asset) and one liquidity row per asset; `balance` is the posted balance
  *   as a decimal string (amounts are u64, sums may exceed SQLite's i64), positive = owed to us.
- * - packets: one row per packet, holding both legs (incoming: peer → liquidity of its asset; outgoing:
- *   liquidity of its asset → peer), so the legs commit together or not at all. state 0 = pending,
- *   1 = posted, 2 = voided. A row leaves state 0 at most once, and the balances change in the same
- *   transaction only when it does: replaying a batch can never count a post twice.
+ * - packets: one row per open packet, holding both legs (incoming: peer → liquidity of its asset;
+ *   outgoing: liquidity of its asset → peer), so the legs commit together or not at all. state 0 =
+ *   pending, 1 = posted, 2 = voided. A pending row is resolved at most once (deleted, or moved to a
+ *   resolved state), and the balances change in the same transaction only when it is: replaying a batch
+ *   can never count a post twice. Resolved rows are deleted once no replay can need them.
  */
 export const PacketState = { Pending: 0, Posted: 1, Voided: 2 } as const;
 export type PacketState = (typeof PacketState)[keyof typeof PacketState];
@@ -38,6 +39,12 @@ export interface PacketRecord {
   readonly outAccountId: number;
   readonly outLiquidityId: number;
   readonly outAmount: bigint;
+  /**
+   * The packet's pending row is known to be committed. Then a post or void deletes the row (a replay
+   * finds nothing to delete and changes nothing). Otherwise it inserts or updates the row to a resolved
+   * state, kept until its batch can no longer be replayed.
+   */
+  readonly pendingRowCommitted?: boolean;
 }
 
 export interface PacketWrite {
@@ -81,6 +88,7 @@ export class SqliteLedgerStore {
   private readonly insertPending: Database.Statement;
   private readonly resolve: Database.Statement;
   private readonly prune: Database.Statement;
+  private readonly deletePending: Database.Statement;
   private readonly readBalance: Database.Statement;
   private readonly writeBalance: Database.Statement;
   private readonly writeTransaction: (writes: readonly PacketWrite[]) => void;
@@ -103,6 +111,7 @@ export class SqliteLedgerStore {
         'WHERE packets.state = 0',
     );
     this.prune = db.prepare('DELETE FROM packets WHERE boot = ? AND seq = ? AND state <> 0');
+    this.deletePending = db.prepare('DELETE FROM packets WHERE boot = ? AND seq = ? AND state = 0');
     this.readBalance = db.prepare('SELECT balance FROM accounts WHERE id = ?').pluck();
     this.writeBalance = db.prepare('UPDATE accounts SET balance = ? WHERE id = ?');
     this.writeTransaction = db.transaction((writes: readonly PacketWrite[]) => this.applyWrites(writes));
@@ -133,6 +142,7 @@ export class SqliteLedgerStore {
 
   /** Reads a store without writing to it (the operator CLI; works while the daemon is stopped). */
   static readSnapshot(path: string): StoreSnapshot {
+    // Read-only works on a store a crashed writer left behind too: SQLite rebuilds the WAL index in memory.
     const db = new Database(path, { readonly: true, fileMustExist: true });
     try {
       const accounts = (db.prepare('SELECT * FROM accounts ORDER BY id').all() as AccountRow[]).map(
@@ -236,16 +246,21 @@ export class SqliteLedgerStore {
         );
         continue;
       }
-      const changed = this.resolve.run(
-        p.boot,
-        p.seq,
-        write.state,
-        p.inAccountId,
-        p.inAmount.toString(),
-        p.outAccountId,
-        p.outAmount.toString(),
-      ).changes;
-      this.current.push(p);
+      let changed: number;
+      if (p.pendingRowCommitted === true) {
+        changed = this.deletePending.run(p.boot, p.seq).changes;
+      } else {
+        changed = this.resolve.run(
+          p.boot,
+          p.seq,
+          write.state,
+          p.inAccountId,
+          p.inAmount.toString(),
+          p.outAccountId,
+          p.outAmount.toString(),
+        ).changes;
+        this.current.push(p);
+      }
       if (changed === 0 || write.state !== PacketState.Posted) continue;
       add(this.deltas, p.inAccountId, p.inAmount);
       add(this.deltas, p.inLiquidityId, -p.inAmount);

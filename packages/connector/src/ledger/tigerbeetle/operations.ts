@@ -181,31 +181,3 @@ export class TbReservation implements PacketHandle {
     );
   }
 }
-
-/**
- * A transfer that widens (delta > 0) or narrows (delta < 0) a peer's incoming or outgoing headroom,
- * against the asset's control account; undefined when nothing needs to move.
- */
-export function adjustmentTransfer(
-  peer: TbPeer,
-  direction: 'in' | 'out',
-  delta: bigint,
-  boot: bigint,
-  seq: number,
-): Transfer | undefined {
-  if (delta === 0n) return undefined;
-  const headroom = direction === 'in' ? peer.headroomIn : peer.headroomOut;
-  // Incoming headroom lives in HI's credits, outgoing headroom in HO's debits.
-  const widen = direction === 'in' ? [peer.control, headroom] : [headroom, peer.control];
-  const [debit, credit] = delta > 0n ? widen : [widen[1], widen[0]];
-  return newTransfer({
-    id: transferId(boot, seq, direction === 'in' ? Leg.AdjustIn : Leg.AdjustOut),
-    debit,
-    credit,
-    amount: delta > 0n ? delta : -delta,
-    ledger: peer.ledger,
-    code: TransferCode.LimitAdjustment,
-    flags: TransferFlags.none,
-    userData64: boot,
-  });
-}

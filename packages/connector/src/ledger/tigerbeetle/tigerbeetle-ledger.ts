@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { CreateAccountStatus, CreateTransferStatus, type Account, type Transfer } from 'tigerbeetle-node';
+import { CreateAccountStatus, type Account, type Transfer } from 'tigerbeetle-node';
 import { DaemonError, type DaemonErrorCode } from '../../errors';
 import { LedgerBatchWriter, type BatchSink } from '../batch-writer';
 import type { InspectableLedger, LiquidityBalance } from '../inspect';
@@ -18,11 +18,13 @@ import {
   linkChain,
   newAccount,
   newBoot,
+  transferId,
   MAX_EVENTS_PER_REQUEST,
   MAX_TRANSFERS_PER_OP,
   type AccountKind,
 } from './model';
-import { TbReservation, type TbPeer, type TbOp, adjustmentTransfer, OpKind } from './operations';
+import { alignHeadroom } from './headroom';
+import { TbReservation, type TbPeer, type TbOp, OpKind } from './operations';
 import { recoverStalePendings } from './recovery';
 
 export interface TigerBeetleLedgerOptions extends TigerBeetleConnectionOptions {
@@ -155,7 +157,11 @@ export class TigerBeetleLedger implements InspectableLedger, BatchSink<TbOp> {
         );
       }
     });
-    await this.applyLimits(peer);
+    await alignHeadroom(this.connection, peer, {
+      lookup: (ids) => this.lookup(ids),
+      nextTransferId: (leg) => transferId(this.boot, ++this.seq, leg),
+      logger: this.options.logger,
+    });
     this.assetsByLedger.set(ledger, asset);
     this.liquidity.set(asset, { assetCode, assetScale, id: peer.liquidity });
     this.peers.set(peerId, peer);
@@ -270,55 +276,6 @@ export class TigerBeetleLedger implements InspectableLedger, BatchSink<TbOp> {
     if (op.outcome !== undefined) throw op.outcome;
   }
 
-  /** Moves HI/HO so their headroom matches the configured limits and the peer's current balance. */
-  private async applyLimits(peer: TbPeer): Promise<void> {
-    const found = await this.lookup([peer.account, peer.headroomIn, peer.headroomOut]);
-    const account = found.get(peer.account);
-    const hi = found.get(peer.headroomIn);
-    const ho = found.get(peer.headroomOut);
-    if (account === undefined || hi === undefined || ho === undefined) {
-      throw new DaemonError(
-        'ILPD_ERR_LEDGER_WRITE_FAILED',
-        `accounts of ${peer.peerId} missing after creation`,
-      );
-    }
-    const balance = debitBalance(account);
-    const transfers: Transfer[] = [];
-    if (peer.maximum !== undefined) {
-      const want = clampHeadroom(
-        peer,
-        'maximum',
-        peer.maximum - balance - account.debits_pending,
-        this.options.logger,
-      );
-      const have = hi.credits_posted - hi.debits_posted - hi.debits_pending;
-      const t = adjustmentTransfer(peer, 'in', want - have, this.boot, ++this.seq);
-      if (t !== undefined) transfers.push(t);
-    }
-    if (peer.minimum !== undefined) {
-      const want = clampHeadroom(
-        peer,
-        'minimum',
-        balance - account.credits_pending - peer.minimum,
-        this.options.logger,
-      );
-      const have = ho.debits_posted - ho.credits_posted - ho.credits_pending;
-      const t = adjustmentTransfer(peer, 'out', want - have, this.boot, ++this.seq);
-      if (t !== undefined) transfers.push(t);
-    }
-    if (transfers.length === 0) return;
-    const results = await this.connection.request('create_transfers', (c) => c.createTransfers(transfers));
-    results.forEach((result, i) => {
-      if (result.status !== CreateTransferStatus.created && result.status !== CreateTransferStatus.exists) {
-        throw new DaemonError(
-          'ILPD_ERR_LEDGER_WRITE_FAILED',
-          `${this.connection.description}: limit adjustment ${transfers[i].id} for ${peer.peerId} failed: ` +
-            CreateTransferStatus[result.status],
-        );
-      }
-    });
-  }
-
   private async lookup(ids: bigint[]): Promise<Map<bigint, Account>> {
     const found = new Map<bigint, Account>();
     for (let i = 0; i < ids.length; i += MAX_EVENTS_PER_REQUEST) {
@@ -328,15 +285,6 @@ export class TigerBeetleLedger implements InspectableLedger, BatchSink<TbOp> {
     }
     return found;
   }
-}
-
-function clampHeadroom(peer: TbPeer, limit: string, want: bigint, logger: Logger): bigint {
-  if (want >= 0n) return want;
-  logger.warn(
-    { peer: peer.peerId, [limit]: String(limit === 'maximum' ? peer.maximum : peer.minimum) },
-    `peer balance is already beyond its ${limit}; no headroom until it moves back`,
-  );
-  return 0n;
 }
 
 function codeOf(err: unknown): DaemonErrorCode | undefined {

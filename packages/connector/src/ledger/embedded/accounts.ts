@@ -1,0 +1,70 @@
+import type { PacketHandle } from '../types';
+import { PacketState, type PacketRecord, type StoredAccount } from './sqlite-store';
+
+/** In-memory state of one account; authoritative while the ledger runs (loaded from the store at start). */
+export class AccountState {
+  /** Posted balance, positive = owed to us (for a liquidity account: the negated sum of its peers'). */
+  balance: bigint;
+  pendingIn = 0n;
+  pendingOut = 0n;
+  maximum: bigint | undefined;
+  minimum: bigint | undefined;
+
+  constructor(
+    readonly stored: StoredAccount,
+    readonly liquidity: AccountState | undefined,
+  ) {
+    this.balance = stored.balance;
+  }
+}
+
+/** One packet's reservation: the handle callers hold and the record the store writes. */
+export class Reservation implements PacketHandle, PacketRecord {
+  state: PacketState = PacketState.Pending;
+  /** Number of the batch that carries this packet's post or void (coalesces the pending write away). */
+  resolutionBatch = 0;
+  /** Set once the batch holding this packet's pending row has committed. */
+  pendingRowCommitted = false;
+  readonly inAccountId: number;
+  readonly inLiquidityId: number;
+  readonly outAccountId: number;
+  readonly outLiquidityId: number;
+
+  constructor(
+    readonly owner: object,
+    readonly boot: number,
+    readonly seq: number,
+    readonly inAccount: AccountState,
+    readonly inAmount: bigint,
+    readonly outAccount: AccountState,
+    readonly outAmount: bigint,
+    readonly createdAtMs: number,
+  ) {
+    this.inAccountId = inAccount.stored.id;
+    this.inLiquidityId = (inAccount.liquidity as AccountState).stored.id;
+    this.outAccountId = outAccount.stored.id;
+    this.outLiquidityId = (outAccount.liquidity as AccountState).stored.id;
+  }
+
+  /** 128 bits: the run's boot number, then the packet's sequence number within the run. */
+  get id(): bigint {
+    return (BigInt(this.boot) << 64n) | BigInt(this.seq);
+  }
+
+  /** Releases the reserved amounts (on post, void or timeout). */
+  release(state: PacketState): void {
+    this.state = state;
+    this.inAccount.pendingIn -= this.inAmount;
+    this.outAccount.pendingOut -= this.outAmount;
+  }
+
+  /** Applies (sign 1n) or undoes (sign -1n) the posted legs on the four accounts they touch. */
+  applyPosted(sign: 1n | -1n): void {
+    const inAmount = sign * this.inAmount;
+    const outAmount = sign * this.outAmount;
+    this.inAccount.balance += inAmount;
+    (this.inAccount.liquidity as AccountState).balance -= inAmount;
+    this.outAccount.balance -= outAmount;
+    (this.outAccount.liquidity as AccountState).balance += outAmount;
+  }
+}

@@ -150,6 +150,35 @@ describe('embedded ledger', () => {
       }
     });
 
+    test('resolving a committed pending row deletes it, and a replay of that batch changes nothing', () => {
+      const store = SqliteLedgerStore.openForWriting(path);
+      try {
+        const p1 = record(store, 1, 10n);
+        const p2 = record(store, 2, 4n);
+        store.writeBatch(
+          [
+            { state: PacketState.Pending, packet: p1 },
+            { state: PacketState.Pending, packet: p2 },
+          ],
+          false,
+        );
+        const committed = { ...p1, pendingRowCommitted: true };
+        const voided = { ...p2, pendingRowCommitted: true };
+        const batch = [
+          { state: PacketState.Posted, packet: committed },
+          { state: PacketState.Voided, packet: voided },
+        ];
+        store.writeBatch(batch, false);
+        store.writeBatch(batch, true);
+        expect(balances(store)).toEqual({ alice: 10n, bob: -10n, liquidity: 0n });
+        const rows = new Database(path, { readonly: true });
+        expect(rows.prepare('SELECT count(*) FROM packets').pluck().get()).toBe(0);
+        rows.close();
+      } finally {
+        store.close();
+      }
+    });
+
     test('recovery voids pending rows and keeps posted balances', () => {
       const store = SqliteLedgerStore.openForWriting(path);
       const p1 = record(store, 1, 3n);

@@ -82,13 +82,25 @@ const PEER = (id: string) => `
     assetScale: 9
     balance: { minimum: '-1000000000000000000', maximum: '1000000000000000000' }`;
 
+/** Ledger group commits seen by the pipeline target, reset per scenario. */
+const ledgerStats = { flushes: 0, ops: 0, seconds: 0 };
+
 async function realPipeline(dir: string): Promise<{ processor: PacketProcessor; close(): Promise<void> }> {
   const config: DaemonConfig = parseConfig(
     `address: test.ilpd\nledger: { backend: embedded, embedded: { path: ./bench.sqlite } }\npeers:${PEER('alice')}${PEER('bob')}\n`,
     {},
     dir,
   );
-  const ledger = createLedger(config.ledger, { logger, configDir: dir });
+  const telemetry = new TelemetryBuffer(new DaemonMetrics(), config.telemetry);
+  const observer = {
+    onBatchFlushed(size: number, seconds: number, ok: boolean): void {
+      ledgerStats.flushes++;
+      ledgerStats.ops += size;
+      ledgerStats.seconds += seconds;
+      telemetry.onBatchFlushed(size, seconds, ok);
+    },
+  };
+  const ledger = createLedger(config.ledger, { logger, configDir: dir, observer });
   await ledger.start();
   for (const peer of config.peers) {
     await ledger.registerPeer({
@@ -104,7 +116,6 @@ async function realPipeline(dir: string): Promise<{ processor: PacketProcessor; 
   const peerLink: PeerLink = { sendIlp: () => Promise.resolve(FULFILL), isConnected: () => true };
   const broadcaster = new RouteBroadcaster({ config, identity, routingTable, peerLink, logger });
   broadcaster.start();
-  const telemetry = new TelemetryBuffer(new DaemonMetrics(), config.telemetry);
   telemetry.start();
   const pipeline = new PacketPipeline({
     config: { ...config, engine: { ...config.engine, maxQueue: WINDOW * 2 } },
@@ -185,10 +196,15 @@ function percentile(sorted: number[], p: number): number {
 }
 
 async function scenario(target: string, processor: PacketProcessor, workers: number, batchSize: number) {
-  const engine = new PacketEngine({ processor, engine: { workers, batchSize, maxQueue: WINDOW * 2 }, logger });
+  const engine = new PacketEngine({
+    processor,
+    engine: { workers, batchSize, maxQueue: WINDOW * 2 },
+    logger,
+  });
   engine.start();
   const packets = preparePool();
   await drive(engine, packets, 0.5);
+  Object.assign(ledgerStats, { flushes: 0, ops: 0, seconds: 0 });
   const run = await drive(engine, packets, SECONDS);
   const batches = engine.batchesDispatched;
   await engine.stop();
@@ -204,6 +220,9 @@ async function scenario(target: string, processor: PacketProcessor, workers: num
     latencyP50Ms: round(percentile(sorted, 50)),
     latencyP99Ms: round(percentile(sorted, 99)),
     meanBatch: workers === 0 || batches === 0 ? null : round(run.answered / batches, 1),
+    ledgerMeanBatch: ledgerStats.flushes === 0 ? null : round(ledgerStats.ops / ledgerStats.flushes, 1),
+    ledgerFlushMeanMs:
+      ledgerStats.flushes === 0 ? null : round((ledgerStats.seconds * 1000) / ledgerStats.flushes),
     rejected: run.rejected,
     answered: run.answered,
   };
@@ -228,7 +247,14 @@ async function main(): Promise<void> {
   }
   const reports = resolve(__dirname, '../../../../reports');
   mkdirSync(reports, { recursive: true });
-  const report = { fieldsRead, perTurn: PER_TURN, window: WINDOW, seconds: SECONDS, node: process.version, results };
+  const report = {
+    fieldsRead,
+    perTurn: PER_TURN,
+    window: WINDOW,
+    seconds: SECONDS,
+    node: process.version,
+    results,
+  };
   writeFileSync(join(reports, 'bench-engine.json'), `${JSON.stringify(report, null, 2)}\n`);
 }
 

@@ -13,7 +13,13 @@ const CONCURRENCY = 32;
 const FULFILL_TYPE = 13;
 
 interface BalanceJson {
-  peers: { peerId: string; assetCode: string; balance: string; pendingIncoming: string; pendingOutgoing: string }[];
+  peers: {
+    peerId: string;
+    assetCode: string;
+    balance: string;
+    pendingIncoming: string;
+    pendingOutgoing: string;
+  }[];
   liquidity: { assetCode: string; balance: string }[];
 }
 

@@ -13,10 +13,14 @@ export function ensurePrometheus(): string {
       'prometheus is not installed; install it with: sudo apt-get install -y --no-install-recommends prometheus',
     );
   }
-  execFileSync('sh', ['-c', 'apt-get update -qq && apt-get install -y -qq --no-install-recommends prometheus'], {
-    stdio: 'ignore',
-    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-    timeout: 240_000,
-  });
+  execFileSync(
+    'sh',
+    ['-c', 'apt-get update -qq && apt-get install -y -qq --no-install-recommends prometheus'],
+    {
+      stdio: 'ignore',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+      timeout: 240_000,
+    },
+  );
   return execFileSync('sh', ['-c', 'command -v prometheus'], { encoding: 'utf8' }).trim();
 }

@@ -50,6 +50,7 @@ function stepOutcome(rate: number, phase: PhaseResult): StepOutcome {
   const t = phase.totals;
   const cpu = phase.series.map((s) => s.daemon.cpuPct).filter((v): v is number => v !== undefined);
   const lg = phase.series.map((s) => s.loadgenCpuPctPerCore);
+  const machine = phase.series.map((s) => s.machineCpuPct).filter((v): v is number => v !== undefined);
   const avg = (xs: number[]) =>
     xs.length ? Math.round((xs.reduce((a, b) => a + b, 0) / xs.length) * 10) / 10 : undefined;
   return {
@@ -63,6 +64,7 @@ function stepOutcome(rate: number, phase: PhaseResult): StepOutcome {
     p99Ms: t.latency.p99Ms,
     cpuPct: avg(cpu),
     loadgenCpuPctPerCore: avg(lg),
+    machineCpuPct: avg(machine),
   };
 }
 
@@ -110,7 +112,7 @@ async function searchTarget(name: CompareTargetName, o: CompareOptions): Promise
         (s) =>
           o.log(
             `[${name}] rate=${s.rate}/s pps=${s.pps} p50=${s.p50Ms}ms p99=${s.p99Ms}ms cpu=${s.cpuPct ?? '?'}% ` +
-              `loadgen=${s.loadgenCpuPctPerCore ?? '?'}% ${s.sustained ? 'ok' : `FAIL (${s.reason})`}`,
+              `loadgen=${s.loadgenCpuPctPerCore ?? '?'}% machine=${s.machineCpuPct ?? '?'}% ${s.sustained ? 'ok' : `FAIL (${s.reason})`}`,
           ),
       );
       const best = result.best;

@@ -14,6 +14,8 @@ export interface StepOutcome {
   readonly p99Ms: number;
   readonly cpuPct?: number;
   readonly loadgenCpuPctPerCore?: number;
+  /** Busy share of the whole machine during the step: high values mean neighbours competed. */
+  readonly machineCpuPct?: number;
 }
 
 export interface JudgedStep extends StepOutcome {

@@ -134,7 +134,7 @@ async function main(): Promise<void> {
     node: process.version,
   };
   const line = JSON.stringify(report);
-  console.log(line);
+  process.stdout.write(`${line}\n`);
   const dir = resolve(__dirname, '..', '..', '..', '..', 'reports');
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'bench-codec.json'), `${line}\n`);

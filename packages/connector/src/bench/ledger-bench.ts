@@ -2,23 +2,33 @@
  * Ledger benchmark: two-phase packet cycles (reserve + post, each post awaited until durable) through
  * the real ledger with its production settings: the embedded SQLite store in WAL mode with
  * synchronous=FULL (an fsync per batch), and a TigerBeetle cluster when ILPD_TIGERBEETLE_ADDRESSES is set.
- * Prints one JSON object per backend and writes reports/bench-ledger.json.
+ * Prints one JSON object per backend and scenario and writes reports/bench-ledger.json.
  *
- *   npm run bench:ledger                      (env: BENCH_LEDGER_SECONDS=5, BENCH_LEDGER_CONCURRENCY=1000)
+ *   npm run bench:ledger     (env: BENCH_LEDGER_SECONDS=5, BENCH_LEDGER_CONCURRENCY=1000,
+ *                             BENCH_LEDGER_BATCH_SIZE=100, BENCH_LEDGER_FLUSH_INTERVAL_MS=<config default>,
+ *                             BENCH_LEDGER_PACED_RATE=2000)
+ *
+ * Besides throughput it reports how long a post waits to be durable (postP50Ms, postP99Ms) and how late
+ * a 1 ms timer fires on the main thread meanwhile (eventLoopDelayP99Ms, eventLoopDelayMaxMs): the
+ * daemon serves every peer socket on that loop, so time the ledger blocks it is latency for everyone.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import pino from 'pino';
+import { ConfigSchema } from '../config/schema';
 import type { LedgerConfig } from '../config/types';
-import { createLedger } from '../ledger';
+import { createLedger, type InspectableLedger } from '../ledger';
 
 /**
  * immediate: post right after reserve (pending and post usually share a batch and coalesce into one
  * row write). round-trip: a 3 ms wait between them stands in for the next hop, so the pending is
- * written first and the post updates it, as in the daemon under load.
+ * written first and the post updates it, as in the daemon under load. Both run CONCURRENCY cycles at
+ * once, flat out. paced: PACED_RATE cycles/s started on a 1 ms tick, each posted after the round trip,
+ * the daemon's low-to-moderate load: what matters there is the post latency, not the throughput.
  */
-type Scenario = 'immediate' | 'round-trip';
+type Scenario = 'immediate' | 'round-trip' | 'paced';
 
 interface BenchResult {
   backend: LedgerConfig['backend'];
@@ -29,6 +39,10 @@ interface BenchResult {
   packetCyclesPerSec: number;
   flushP50Ms: number;
   flushP99Ms: number;
+  postP50Ms: number;
+  postP99Ms: number;
+  eventLoopDelayP99Ms: number;
+  eventLoopDelayMaxMs: number;
   batchSizeMean: number;
   batches: number;
   batchSize: number;
@@ -38,6 +52,11 @@ interface BenchResult {
 
 const SECONDS = Number(process.env.BENCH_LEDGER_SECONDS ?? 5);
 const CONCURRENCY = Number(process.env.BENCH_LEDGER_CONCURRENCY ?? 1000);
+const PACED_RATE = Number(process.env.BENCH_LEDGER_PACED_RATE ?? 2000);
+const FLUSH_INTERVAL_MS = Number(
+  process.env.BENCH_LEDGER_FLUSH_INTERVAL_MS ??
+    ConfigSchema.properties.ledger.properties.flushIntervalMs.default,
+);
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return 0;
@@ -69,31 +88,30 @@ async function bench(config: LedgerConfig, configDir: string, scenario: Scenario
     outgoing: { peerId: bob, amount: 999n },
     expiresAtMs: Date.now() + 3_600_000,
   };
+  const postMs: number[] = [];
+  const run =
+    scenario === 'paced'
+      ? paced(ledger, reservation, postMs)
+      : flatOut(ledger, reservation, scenario, postMs);
 
   // Warm-up, then measure.
-  const run = async (deadline: number): Promise<number> => {
-    let cycles = 0;
-    const worker = async () => {
-      while (Date.now() < deadline) {
-        const handle = await ledger.reserve(reservation);
-        if (scenario === 'round-trip') await new Promise((r) => setTimeout(r, ROUND_TRIP_MS));
-        await ledger.post(handle);
-        cycles++;
-      }
-    };
-    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-    return cycles;
-  };
   await run(Date.now() + 500);
   flushSeconds.length = 0;
   batchedOps = 0;
+  postMs.length = 0;
+  const loop = monitorEventLoopDelay({ resolution: 1 });
+  loop.enable();
   const started = process.hrtime.bigint();
   const cycles = await run(Date.now() + SECONDS * 1000);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  loop.disable();
   await ledger.stop();
 
   const sorted = flushSeconds.map((s) => s * 1000).sort((a, b) => a - b);
+  const posts = postMs.sort((a, b) => a - b);
   const round = (n: number) => Math.round(n * 1000) / 1000;
+  // The histogram counts from the 1 ms resolution timer's due time, so its floor is the resolution.
+  const loopDelayMs = (ns: number) => round(Math.max(0, ns / 1e6 - 1));
   return {
     backend: config.backend,
     scenario,
@@ -104,25 +122,90 @@ async function bench(config: LedgerConfig, configDir: string, scenario: Scenario
     packetCyclesPerSec: Math.round(cycles / seconds),
     flushP50Ms: round(percentile(sorted, 50)),
     flushP99Ms: round(percentile(sorted, 99)),
+    postP50Ms: round(percentile(posts, 50)),
+    postP99Ms: round(percentile(posts, 99)),
+    eventLoopDelayP99Ms: loopDelayMs(loop.percentile(99)),
+    eventLoopDelayMaxMs: loopDelayMs(loop.max),
     batchSizeMean: round(sorted.length === 0 ? 0 : batchedOps / sorted.length),
     batches: sorted.length,
     batchSize: config.batchSize,
     flushIntervalMs: config.flushIntervalMs,
-    concurrency: CONCURRENCY,
+    concurrency: scenario === 'paced' ? 0 : CONCURRENCY,
   };
+}
+
+type Reservation = Parameters<InspectableLedger['reserve']>[0];
+type Run = (deadline: number) => Promise<number>;
+
+/** CONCURRENCY loops, each running one cycle after the other until the deadline. */
+function flatOut(
+  ledger: InspectableLedger,
+  reservation: Reservation,
+  scenario: Scenario,
+  postMs: number[],
+): Run {
+  return async (deadline) => {
+    let cycles = 0;
+    const worker = async () => {
+      while (Date.now() < deadline) {
+        const handle = await ledger.reserve(reservation);
+        if (scenario === 'round-trip') await new Promise((r) => setTimeout(r, ROUND_TRIP_MS));
+        const posted = performance.now();
+        await ledger.post(handle);
+        postMs.push(performance.now() - posted);
+        cycles++;
+      }
+    };
+    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+    return cycles;
+  };
+}
+
+/** PACED_RATE cycles per second, started on a 1 ms tick (catching up after a late tick). */
+function paced(ledger: InspectableLedger, reservation: Reservation, postMs: number[]): Run {
+  const cycle = async (): Promise<void> => {
+    const handle = await ledger.reserve(reservation);
+    await new Promise((r) => setTimeout(r, ROUND_TRIP_MS));
+    const posted = performance.now();
+    await ledger.post(handle);
+    postMs.push(performance.now() - posted);
+  };
+  return (deadline) =>
+    new Promise((resolveRun, rejectRun) => {
+      const inFlight = new Set<Promise<void>>();
+      const begin = performance.now();
+      let started = 0;
+      let failure: unknown;
+      const tick = setInterval(() => {
+        if (Date.now() >= deadline || failure !== undefined) {
+          clearInterval(tick);
+          void Promise.all(inFlight).then(() =>
+            failure === undefined ? resolveRun(started) : rejectRun(failure),
+          );
+          return;
+        }
+        const due = Math.floor(((performance.now() - begin) / 1000) * PACED_RATE);
+        for (; started < due; started++) {
+          const p: Promise<void> = cycle()
+            .catch((err: unknown) => void (failure ??= err))
+            .finally(() => inFlight.delete(p));
+          inFlight.add(p);
+        }
+      }, 1);
+    });
 }
 
 async function main(): Promise<void> {
   const base = {
     batchSize: Number(process.env.BENCH_LEDGER_BATCH_SIZE ?? 100),
-    flushIntervalMs: 2,
+    flushIntervalMs: FLUSH_INTERVAL_MS,
     maxQueue: 1_000_000,
     pendingTimeoutMs: 60_000,
   };
   const dir = mkdtempSync(join(tmpdir(), 'ilpd-ledger-bench-'));
   const results: BenchResult[] = [];
   try {
-    for (const scenario of ['immediate', 'round-trip'] as const) {
+    for (const scenario of ['immediate', 'round-trip', 'paced'] as const) {
       results.push(
         await bench(
           {

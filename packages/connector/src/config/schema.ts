@@ -348,11 +348,14 @@ export const ConfigSchema = Type.Object(
           100,
           1,
           8190,
-          'Flush a write batch when it holds this many transfers (group commit).',
+          'The most transfers one ledger commit carries (group commit); a full batch is written at once.',
         ),
         flushIntervalMs: Milliseconds(
-          2,
-          '… or when its oldest transfer has waited this long: the most a Fulfill waits at low load.',
+          0,
+          'Minimum gather delay: a ledger batch that is not full is committed only once its oldest transfer ' +
+            'has waited this long (0 = none: the next batch goes out as soon as the previous commit is ' +
+            'durable). Above 0 it caps commits per second at the price of that delay on every post.',
+          0,
         ),
         maxQueue: Count(
           10_000,
@@ -411,7 +414,7 @@ export const ConfigSchema = Type.Object(
         ),
         batchSize: Count(100, 1, 10_000, 'Packets handed to a worker in one task.'),
         maxQueue: Count(
-          10_000,
+          2_000,
           1,
           10_000_000,
           'Packets admitted but not yet answered beyond which Prepares get T03.',

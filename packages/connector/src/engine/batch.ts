@@ -29,6 +29,8 @@ export interface PacketFault {
   /** The thrown error's stable code (DaemonError code), or undefined when it had none. */
   readonly code: string | undefined;
   readonly message: string;
+  /** The code of its cause (the codec's, e.g. ILPD_CODEC_TRUNCATED), when it had one. */
+  readonly causeCode: string | undefined;
 }
 
 /** What a worker sends back: the batch's buffer (verdicts filled in) and the faults of invalid packets. */

@@ -24,13 +24,18 @@ export function validateBatch(buffer: ArrayBuffer): BatchVerdicts {
 }
 
 function faultOf(index: number, err: unknown): PacketFault {
-  const code = (err as { code?: unknown } | null)?.code;
   const message = (err as { message?: unknown } | null)?.message;
   return {
     index,
-    code: typeof code === 'string' ? code : undefined,
+    code: codeOf(err),
     message: typeof message === 'string' ? message : String(err),
+    causeCode: codeOf((err as { cause?: unknown } | null)?.cause),
   };
+}
+
+function codeOf(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
 }
 
 export default validateBatch;

@@ -13,9 +13,14 @@ export interface BatchSink<Op> {
 }
 
 export interface BatchWriterOptions {
-  /** Flush once this many ops are queued; also the most ops one write carries. */
+  /** The most ops one write carries; a full batch is written without waiting for flushIntervalMs. */
   readonly batchSize: number;
-  /** ... or once the oldest queued op has waited this long. */
+  /**
+   * Minimum gather delay: a batch that is not full is written only once its oldest op has waited this
+   * long (and no write is in flight). 0 = none: ops reaching an idle writer go out at the next turn of
+   * the event loop, with whatever was pushed in the same turn, and ops that queued during a write go
+   * out the moment it completes. Above 0 it caps the writes per second at low and moderate load.
+   */
   readonly flushIntervalMs: number;
   /** Attempts per batch before its ops are rejected (default 5). */
   readonly maxAttempts?: number;
@@ -30,10 +35,14 @@ type Resolve = () => void;
 type Reject = (err: Error) => void;
 
 /**
- * Group commit at the ledger boundary. Ops queue up until batchSize or flushIntervalMs, then go to the
- * sink as one write; one write is in flight at a time so the sink sees ops in the order they were pushed
- * (a post never overtakes its pending). pushDurable's promise settles when its op is durable: a Fulfill is
- * relayed upstream only after that, otherwise a crash could leave the peers' balances out of step.
+ * Group commit at the ledger boundary. One write is in flight at a time, so the sink sees ops in the
+ * order they were pushed (a post never overtakes its pending). While a write is in flight, ops queue up;
+ * the moment it completes, everything queued (up to batchSize) goes out as the next write. So at low
+ * load an op waits about one write, and under load batches grow by themselves, with no timer on the
+ * path (unless the optional gather delay flushIntervalMs asks for one). Ops beyond a full batch are
+ * overdue by definition and go out right after it. pushDurable's promise settles when its op is
+ * durable: a Fulfill is relayed upstream only after that, otherwise a crash could leave the peers'
+ * balances out of step.
  */
 export class LedgerBatchWriter<Op> {
   private ops: Op[] = [];
@@ -41,9 +50,13 @@ export class LedgerBatchWriter<Op> {
   private rejects: (Reject | undefined)[] = [];
   private inFlight = 0;
   private writing = false;
+  /** True while startWrite() runs: a sink that answers synchronously must not recurse into the next write. */
+  private starting = false;
   private timer: NodeJS.Timeout | undefined;
   private immediate: NodeJS.Immediate | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
+  /** performance.now() when the oldest queued op was pushed; -Infinity once the queue is overdue. */
+  private oldestAt = 0;
   /** Ops ever pushed / ever settled (written or failed for good); flush() waits on these counts. */
   private pushed = 0;
   private settled = 0;
@@ -69,23 +82,13 @@ export class LedgerBatchWriter<Op> {
   /** Queues an op whose durability nobody waits for (it still fails the batch if it cannot be written). */
   push(op: Op): void {
     this.assertOpen();
-    this.pushed++;
-    this.ops.push(op);
-    this.resolves.push(undefined);
-    this.rejects.push(undefined);
-    this.schedule();
+    this.enqueue(op, undefined, undefined);
   }
 
   /** Queues an op; resolves once it is durable, rejects with a DaemonError if its batch fails for good. */
   pushDurable(op: Op): Promise<void> {
     this.assertOpen();
-    this.pushed++;
-    return new Promise<void>((resolve, reject) => {
-      this.ops.push(op);
-      this.resolves.push(resolve);
-      this.rejects.push(reject);
-      this.schedule();
-    });
+    return new Promise<void>((resolve, reject) => this.enqueue(op, resolve, reject));
   }
 
   /** Resolves once everything pushed before the call is written (or has failed for good). */
@@ -109,21 +112,41 @@ export class LedgerBatchWriter<Op> {
     if (this.stopped) throw new DaemonError('ILPD_ERR_LEDGER_UNAVAILABLE', 'the ledger has been stopped');
   }
 
+  private enqueue(op: Op, resolve: Resolve | undefined, reject: Reject | undefined): void {
+    this.pushed++;
+    if (this.ops.length === 0) this.oldestAt = performance.now();
+    this.ops.push(op);
+    this.resolves.push(resolve);
+    this.rejects.push(reject);
+    // A write in flight sends what queued meanwhile when it completes (finishWrite).
+    if (!this.writing) this.schedule();
+  }
+
+  /** Milliseconds until the queued ops are due to be written (<= 0: now). */
+  private dueInMs(): number {
+    if (this.ops.length >= this.options.batchSize) return 0;
+    return this.oldestAt + this.options.flushIntervalMs - performance.now();
+  }
+
+  /** Arranges the next write: at the next turn of the loop if due (gathering that turn's ops), else on a timer. */
   private schedule(): void {
-    if (this.writing) return;
-    if (this.ops.length >= this.options.batchSize) {
-      if (this.immediate === undefined) {
-        this.immediate = setImmediate(() => {
-          this.immediate = undefined;
-          this.startWrite();
-        });
-      }
+    const wait = this.dueInMs();
+    if (wait <= 0) {
+      this.scheduleImmediate();
     } else if (this.timer === undefined) {
       this.timer = setTimeout(() => {
         this.timer = undefined;
         this.startWrite();
-      }, this.options.flushIntervalMs);
+      }, wait);
     }
+  }
+
+  private scheduleImmediate(): void {
+    if (this.immediate !== undefined) return;
+    this.immediate = setImmediate(() => {
+      this.immediate = undefined;
+      this.startWrite();
+    });
   }
 
   private clearTimers(): void {
@@ -140,9 +163,15 @@ export class LedgerBatchWriter<Op> {
     const ops = this.ops.splice(0, n);
     const resolves = this.resolves.splice(0, n);
     const rejects = this.rejects.splice(0, n);
+    if (this.ops.length > 0) this.oldestAt = -Infinity;
     this.writing = true;
     this.inFlight = n;
-    this.attempt(ops, resolves, rejects, 0);
+    this.starting = true;
+    try {
+      this.attempt(ops, resolves, rejects, 0);
+    } finally {
+      this.starting = false;
+    }
   }
 
   private attempt(
@@ -215,8 +244,9 @@ export class LedgerBatchWriter<Op> {
     const ready = this.drainWaiters.splice(0, done);
     for (const waiter of ready) waiter.resolve();
     if (this.ops.length === 0) return;
-    // Whoever waits for a flush wants the rest written now, not after another interval.
-    if (this.drainWaiters.length > 0) this.startWrite();
+    // What queued during the write and is due goes out now, not a timer's tick later. (A sink that
+    // answered synchronously gets it at the next turn instead, so a long backlog cannot recurse.)
+    if (this.dueInMs() <= 0 && !this.starting) this.startWrite();
     else this.schedule();
   }
 }

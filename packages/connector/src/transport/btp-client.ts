@@ -7,6 +7,7 @@ import type { Logger } from '../telemetry/logger';
 import { reconnectDelayMs } from './backoff';
 import { btpAuthMessage, frameBytes } from './btp-frames';
 import type { PeerRegistry } from './peer-registry';
+import type { CorkableSocket } from './peer-session';
 
 export interface BtpClientOptions {
   readonly peer: PeerConfig & { readonly btp: BtpClientSide };
@@ -72,6 +73,10 @@ export class BtpClient {
       handshakeTimeout: btp.authTimeoutMs,
     });
     this.connecting = ws;
+    let socket: CorkableSocket | undefined;
+    ws.once('upgrade', (res) => {
+      socket = res.socket;
+    });
     let authenticated = false;
     ws.on('error', (err) => logger.debug({ peer: peer.id, err: err.message }, 'BTP client socket error'));
     ws.once('open', () => {
@@ -83,7 +88,7 @@ export class BtpClient {
       ws.once('message', (data) => {
         clearTimeout(this.authTimer);
         if (this.connecting === ws) this.connecting = undefined;
-        authenticated = this.onAuthAnswer(ws, frameBytes(data), requestId);
+        authenticated = this.onAuthAnswer(ws, socket, frameBytes(data), requestId);
       });
       ws.send(btpAuthMessage(requestId, target.username, target.token));
       this.options.frames.countOut(BtpPacketType.Message);
@@ -97,7 +102,12 @@ export class BtpClient {
     });
   }
 
-  private onAuthAnswer(ws: WebSocket, frame: Buffer, requestId: number): boolean {
+  private onAuthAnswer(
+    ws: WebSocket,
+    socket: CorkableSocket | undefined,
+    frame: Buffer,
+    requestId: number,
+  ): boolean {
     const { peer, logger, registry, frames } = this.options;
     if (frame.length > 0) frames.countIn(frame[0]);
     let answer;
@@ -109,7 +119,7 @@ export class BtpClient {
       return false;
     }
     if (answer.type === BtpPacketType.Response && answer.requestId === requestId) {
-      registry.attach(peer.id, ws);
+      registry.attach(peer.id, ws, socket);
       return true;
     }
     const detail =

@@ -8,7 +8,7 @@ import type { AuthFailureReason } from '../telemetry/metrics';
 import { parseAuthFrame, ServerPeerAuthenticator } from './btp-auth';
 import { BTP_NOT_ACCEPTED, btpEmptyResponse, btpError, frameBytes } from './btp-frames';
 import type { PeerRegistry } from './peer-registry';
-import { CLOSE_POLICY, CLOSE_PROTOCOL_ERROR } from './peer-session';
+import { CLOSE_POLICY, CLOSE_PROTOCOL_ERROR, type CorkableSocket } from './peer-session';
 
 export interface BtpServerOptions {
   readonly btp: DaemonConfig['btp'];
@@ -47,7 +47,7 @@ export class BtpServer {
       // Compression costs CPU per packet and lets a small frame inflate into a large one.
       perMessageDeflate: false,
     });
-    this.wss.on('connection', (ws) => this.onConnection(ws));
+    this.wss.on('connection', (ws, req) => this.onConnection(ws, req.socket));
     this.wss.on('error', (err) => options.logger.error({ err }, 'BTP listener error'));
   }
 
@@ -77,7 +77,7 @@ export class BtpServer {
     this.unauthenticated.clear();
   }
 
-  private onConnection(ws: WebSocket): void {
+  private onConnection(ws: WebSocket, socket: CorkableSocket): void {
     const { logger, btp } = this.options;
     if (this.unauthenticated.size >= (this.options.maxUnauthenticated ?? DEFAULT_MAX_UNAUTHENTICATED)) {
       logger.warn(
@@ -101,11 +101,11 @@ export class BtpServer {
     ws.once('message', (data) => {
       clearTimeout(timer);
       this.unauthenticated.delete(ws);
-      this.authenticate(ws, frameBytes(data));
+      this.authenticate(ws, socket, frameBytes(data));
     });
   }
 
-  private authenticate(ws: WebSocket, frame: Buffer): void {
+  private authenticate(ws: WebSocket, socket: CorkableSocket, frame: Buffer): void {
     const { frames, logger, registry } = this.options;
     if (frame.length > 0) frames.countIn(frame[0]);
     const parsed = parseAuthFrame(frame);
@@ -127,7 +127,7 @@ export class BtpServer {
       return;
     }
     this.send(ws, btpEmptyResponse(request.requestId));
-    registry.attach(result.peer.id, ws);
+    registry.attach(result.peer.id, ws, socket);
   }
 
   private send(ws: WebSocket, frame: Buffer): void {

@@ -5,7 +5,7 @@ import type { IlpHandler, PeerLifecycleListener, PeerLink } from '../packet/type
 import type { FrameCounters } from '../telemetry/frame-counters';
 import type { Logger } from '../telemetry/logger';
 import { InFlightCounter } from './in-flight';
-import { CLOSE_POLICY, PeerSession, type PeerSessionOptions } from './peer-session';
+import { CLOSE_POLICY, PeerSession, type CorkableSocket, type PeerSessionOptions } from './peer-session';
 
 export interface PeerRegistryOptions {
   readonly peers: readonly PeerConfig[];
@@ -55,10 +55,10 @@ export class PeerRegistry implements PeerLink {
   }
 
   /** Makes an authenticated socket the peer's session, replacing (and closing) any previous one. */
-  attach(peerId: string, ws: WebSocket): PeerSession {
+  attach(peerId: string, ws: WebSocket, socket?: CorkableSocket): PeerSession {
     const handler = this.handler;
     if (handler === undefined) throw new Error('PeerRegistry.attach before setIlpHandler');
-    const session = new PeerSession(peerId, ws, this.options.session, {
+    const session = new PeerSession(peerId, ws, socket, this.options.session, {
       handler,
       frames: this.options.frames,
       inFlight: this.inFlight,

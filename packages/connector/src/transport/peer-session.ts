@@ -7,6 +7,12 @@ import type { Logger } from '../telemetry/logger';
 import { BTP_NOT_ACCEPTED, BTP_TEMPORARY, btpEmptyResponse, btpError, frameBytes } from './btp-frames';
 import type { InFlightCounter } from './in-flight';
 
+/** The TCP socket under a WebSocket: corked while one tick's frames are written. */
+export interface CorkableSocket {
+  cork(): void;
+  uncork(): void;
+}
+
 export interface PeerSessionOptions {
   readonly pingIntervalMs: number;
   /** A peer that lets this much of our output pile up unread is cut off instead of growing our heap. */
@@ -51,10 +57,12 @@ export class PeerSession {
   private closing = false;
   private closeTimer: NodeJS.Timeout | undefined;
   private readonly closedPromise: Promise<void>;
+  private corked = false;
 
   constructor(
     readonly peerId: string,
     private readonly ws: WebSocket,
+    private readonly socket: CorkableSocket | undefined,
     private readonly options: PeerSessionOptions,
     private readonly hooks: PeerSessionHooks,
   ) {
@@ -222,6 +230,13 @@ export class PeerSession {
 
   private send(frame: Buffer): void {
     if (this.ws.readyState !== WebSocket.OPEN) return;
+    // Frames written in the same tick (e.g. the Fulfills of one ledger commit) leave in one syscall
+    // instead of one writev each; uncorked on the next tick, so no frame waits longer than that.
+    if (this.socket !== undefined && !this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(this.uncork);
+    }
     this.ws.send(frame);
     this.hooks.frames.countOut(frame[0]);
     if (this.ws.bufferedAmount > this.options.maxBufferedBytes) {
@@ -232,6 +247,11 @@ export class PeerSession {
       this.terminate();
     }
   }
+
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.socket?.uncork();
+  };
 
   private keepAlive(): void {
     if (!this.pongSeen) {

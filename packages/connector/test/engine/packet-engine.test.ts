@@ -73,7 +73,7 @@ describe('PacketEngine inline mode (workers = 0)', () => {
 describe.each([
   ['inline', 0],
   ['worker', 1],
-])('PacketEngine maxQueue (%s)', (_mode, workers) => {
+])('PacketEngine maxQueue (%s)', (_mode: string, workers: number) => {
   it('answers Prepares beyond maxQueue with T03 at once and never queues more', async () => {
     const processor = new RecordingProcessor();
     processor.hold();
@@ -103,9 +103,13 @@ describe('PacketEngine lifecycle', () => {
   it('stop() sends the open batch, waits for its verdicts, then destroys the pool', async () => {
     const pools = new Set<Piscina>();
     const run = Piscina.prototype.run;
-    jest.spyOn(Piscina.prototype, 'run').mockImplementation(function (this: Piscina, ...args) {
+    jest.spyOn(Piscina.prototype, 'run').mockImplementation(function (
+      this: Piscina,
+      task: unknown,
+      options?: Parameters<Piscina['run']>[1],
+    ) {
       pools.add(this);
-      return run.apply(this, args);
+      return run.call(this, task, options);
     });
     const destroy = jest.spyOn(Piscina.prototype, 'destroy');
     const processor = new RecordingProcessor();

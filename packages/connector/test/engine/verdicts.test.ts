@@ -5,11 +5,15 @@ import { describeAnswer, RecordingProcessor, startEngine, stopEngines } from './
 
 afterEach(stopEngines);
 
-/** Sends every packet through a fresh engine in one turn and returns what each answer says. */
+/**
+ * Sends every packet through a fresh engine in one turn; returns what each answer says, with the codes
+ * of the error (and its cause) the pipeline's reject boundary was given for it.
+ */
 async function verdicts(workers: number, packets: readonly Buffer[]) {
-  const engine = startEngine(new RecordingProcessor(), { workers, batchSize: 7, maxQueue: 100_000 });
+  const processor = new RecordingProcessor();
+  const engine = startEngine(processor, { workers, batchSize: 7, maxQueue: 100_000 });
   const answers = await Promise.all(packets.map((packet) => engine.handleIlp('alice', Buffer.from(packet))));
-  return answers.map(describeAnswer);
+  return answers.map((answer) => ({ ...describeAnswer(answer), error: processor.errorOf(answer) }));
 }
 
 function withByte(packet: Buffer, index: number, value: number): Buffer {
@@ -47,8 +51,15 @@ describe('PacketEngine verdicts: inline and worker modes agree', () => {
     expect(pooled).toEqual(inline);
     expect(inline.slice(0, valid.length).map((v) => v.kind)).toEqual(Array(valid.length).fill('processed'));
     expect(inline.slice(valid.length)).toEqual(
-      Array(malformed.length).fill(expect.objectContaining({ kind: 'rejected', code: 'F01' })),
+      Array(malformed.length).fill(
+        expect.objectContaining({
+          kind: 'rejected',
+          code: 'F01',
+          error: expect.objectContaining({ code: 'ILPD_ERR_INVALID_PACKET' }),
+        }),
+      ),
     );
+    expect(inline.map((v) => v.kind === 'rejected' && v.error?.causeCode)).toContain('ILPD_CODEC_TRUNCATED');
   });
 
   it('agree on arbitrary damage to Prepares and on arbitrary bytes', async () => {

@@ -72,6 +72,99 @@ describe('LedgerBatchWriter', () => {
     expect(sink.writes).toEqual([{ ops: [1], attempt: 0 }]);
   });
 
+  test('with no gather delay, writes what was pushed in one turn as one batch at the next turn', async () => {
+    const sink = new RecordingSink();
+    const w = writer(sink, { flushIntervalMs: 0, batchSize: 100 });
+    const pushed = [w.pushDurable(1), w.pushDurable(2)];
+    expect(sink.writes).toEqual([]);
+    await new Promise<void>((r) => setImmediate(r));
+    expect(sink.writes).toEqual([{ ops: [1, 2], attempt: 0 }]);
+    await Promise.all(pushed);
+  });
+
+  test('with no gather delay, sends what queued during a write as the next batch the moment it completes', async () => {
+    const sink = new RecordingSink();
+    const gate = deferred();
+    sink.answer = (ops) => (ops[0] === 1 ? gate.promise : undefined);
+    const w = writer(sink, { flushIntervalMs: 0, batchSize: 100 });
+    const first = w.pushDurable(1);
+    await sleep(5);
+    const queued = [w.pushDurable(2), w.pushDurable(3), w.pushDurable(4)];
+    await sleep(5);
+    expect(sink.writes).toEqual([{ ops: [1], attempt: 0 }]);
+    gate.resolve();
+    await first;
+    // Already sent when the first write's waiters run: no timer or later turn in between.
+    expect(sink.writes).toEqual([
+      { ops: [1], attempt: 0 },
+      { ops: [2, 3, 4], attempt: 0 },
+    ]);
+    await Promise.all(queued);
+  });
+
+  test('a gather delay holds every partial batch until its oldest op has waited that long', async () => {
+    const sink = new RecordingSink();
+    const gate = deferred();
+    const writtenAt: number[] = [];
+    sink.answer = (ops) => {
+      writtenAt.push(performance.now());
+      return ops[0] === 1 ? gate.promise : undefined;
+    };
+    const w = writer(sink, { flushIntervalMs: 60, batchSize: 100 });
+    const first = w.pushDurable(1);
+    await sleep(80);
+    const pushedAt = performance.now();
+    const second = w.pushDurable(2);
+    gate.resolve();
+    await first;
+    expect(sink.writes).toHaveLength(1);
+    await second;
+    expect(sink.writes.map((x) => x.ops)).toEqual([[1], [2]]);
+    expect(writtenAt[1] - pushedAt).toBeGreaterThanOrEqual(55);
+  });
+
+  test('ops that waited out the gather delay during a slow write go out as soon as it completes', async () => {
+    const sink = new RecordingSink();
+    const gate = deferred();
+    sink.answer = (ops) => (ops[0] === 1 ? gate.promise : undefined);
+    const w = writer(sink, { flushIntervalMs: 10, batchSize: 100 });
+    const first = w.pushDurable(1);
+    await sleep(20);
+    const queued = w.pushDurable(2);
+    await sleep(30);
+    gate.resolve();
+    await first;
+    expect(sink.writes.map((x) => x.ops)).toEqual([[1], [2]]);
+    await queued;
+  });
+
+  test('a backlog beyond batchSize goes out in full batches, back to back', async () => {
+    const sink = new RecordingSink();
+    const gate = deferred();
+    sink.answer = (ops) => (ops[0] === 0 ? gate.promise : sleep(1));
+    const w = writer(sink, { flushIntervalMs: 600_000, batchSize: 3 });
+    const all = Array.from({ length: 8 }, (_, i) => w.pushDurable(i));
+    await sleep(10);
+    expect(sink.writes.map((x) => x.ops)).toEqual([[0, 1, 2]]);
+    gate.resolve();
+    await Promise.all(all);
+    expect(sink.writes.map((x) => x.ops)).toEqual([
+      [0, 1, 2],
+      [3, 4, 5],
+      [6, 7],
+    ]);
+    expect(sink.maxInFlight).toBe(1);
+  });
+
+  test('a sink that answers synchronously drains a large backlog without deep recursion', async () => {
+    const sink = new RecordingSink();
+    const w = writer(sink, { flushIntervalMs: 600_000, batchSize: 1 });
+    const all = Array.from({ length: 5_000 }, (_, i) => w.pushDurable(i));
+    await w.flush();
+    await Promise.all(all);
+    expect(sink.writes).toHaveLength(5_000);
+  });
+
   test('settles a durable op only once its batch write has finished', async () => {
     const sink = new RecordingSink();
     const gate = deferred();

@@ -1,13 +1,24 @@
 import Database from 'better-sqlite3';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { embeddedPath } from '../../src/ledger';
-import { EmbeddedLedger } from '../../src/ledger/embedded/embedded-ledger';
+import { EmbeddedLedger, type EmbeddedLedgerOptions } from '../../src/ledger/embedded/embedded-ledger';
 import { PacketState, SqliteLedgerStore, type PacketRecord } from '../../src/ledger/embedded/sqlite-store';
 
 const silent = pino({ level: 'silent' });
+const DRILL_WRITER_THREAD = join(__dirname, 'support', 'writer-thread-drill.cjs');
+/** Amounts the drill writer thread reacts to (see support/writer-thread-drill.cjs). */
+const DIE_BEFORE_COMMIT = 666_001n;
+const DIE_AFTER_COMMIT = 666_002n;
+
+/** A logger whose records the test can read. */
+function captureLogs(): { logger: pino.Logger; messages(): string[] } {
+  const lines: string[] = [];
+  const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(line) });
+  return { logger, messages: () => lines.map((line) => (JSON.parse(line) as { msg: string }).msg) };
+}
 
 describe('embedded ledger', () => {
   let dir: string;
@@ -24,20 +35,29 @@ describe('embedded ledger', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function started(): Promise<EmbeddedLedger> {
-    const ledger = new EmbeddedLedger({
+  function options() {
+    return {
       path,
       batchSize: 100,
-      flushIntervalMs: 1,
+      flushIntervalMs: 0,
       maxQueue: 1000,
       pendingTimeoutMs: 60_000,
       logger: silent,
-    });
+    };
+  }
+
+  async function started(overrides: Partial<EmbeddedLedgerOptions> = {}): Promise<EmbeddedLedger> {
+    const ledger = new EmbeddedLedger({ ...options(), ...overrides });
     ledgers.push(ledger);
     await ledger.start();
     await ledger.registerPeer({ peerId: 'alice', assetCode: 'USD', assetScale: 2 });
     await ledger.registerPeer({ peerId: 'bob', assetCode: 'USD', assetScale: 2 });
     return ledger;
+  }
+
+  /** Alice's posted balance as committed to the file. */
+  function aliceOnDisk(): bigint | undefined {
+    return SqliteLedgerStore.readSnapshot(path).accounts.find((a) => a.peerId === 'alice')?.balance;
   }
 
   const packet = (amount: bigint) => ({
@@ -64,18 +84,19 @@ describe('embedded ledger', () => {
 
   test('a post whose batch never commits is rejected, undone in memory, and the ledger reports unready', async () => {
     const ledger = await started();
-    const store = (ledger as unknown as { store: SqliteLedgerStore }).store;
-    const write = store.writeBatch.bind(store);
-    store.writeBatch = () => {
-      throw new Error('disk I/O error');
-    };
+    // A real store failure inside the writer thread: every insert into packets aborts.
+    const db = new Database(path);
+    db.exec(
+      "CREATE TRIGGER fail_writes BEFORE INSERT ON packets BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END",
+    );
     const handle = await ledger.reserve(packet(5n));
     await expect(ledger.post(handle)).rejects.toMatchObject({
       code: 'ILPD_ERR_LEDGER_WRITE_FAILED',
       message: expect.stringContaining('disk I/O error'),
     });
     expect(ledger.isReady()).toBe(false);
-    store.writeBatch = write;
+    db.exec('DROP TRIGGER fail_writes');
+    db.close();
     expect((await ledger.balances()).find((b) => b.peerId === 'alice')).toMatchObject({
       balance: 0n,
       pendingIncoming: 0n,
@@ -83,6 +104,60 @@ describe('embedded ledger', () => {
     await ledger.post(await ledger.reserve(packet(7n)));
     expect(ledger.isReady()).toBe(true);
     expect((await ledger.balances()).find((b) => b.peerId === 'alice')).toMatchObject({ balance: 7n });
+  });
+
+  test('a writer thread that dies after committing is replaced, and the replayed batch counts once', async () => {
+    const logs = captureLogs();
+    const ledger = await started({ writerThreadFile: DRILL_WRITER_THREAD, logger: logs.logger });
+    await ledger.post(await ledger.reserve(packet(DIE_AFTER_COMMIT)));
+    expect(ledger.isReady()).toBe(true);
+    expect(logs.messages()).toContain('ledger writer thread died');
+    await ledger.post(await ledger.reserve(packet(3n)));
+    await ledger.stop();
+    expect(aliceOnDisk()).toBe(DIE_AFTER_COMMIT + 3n);
+    const reopened = await started();
+    expect((await reopened.balances()).find((b) => b.peerId === 'alice')).toMatchObject({
+      balance: DIE_AFTER_COMMIT + 3n,
+      pendingIncoming: 0n,
+    });
+  });
+
+  test('a writer thread that dies on every attempt fails the batch, reports unready, and a new one takes over', async () => {
+    const ledger = await started({ writerThreadFile: DRILL_WRITER_THREAD });
+    await expect(ledger.post(await ledger.reserve(packet(DIE_BEFORE_COMMIT)))).rejects.toMatchObject({
+      code: 'ILPD_ERR_LEDGER_WRITE_FAILED',
+      message: expect.stringContaining('writer thread exited with code 70'),
+    });
+    expect(ledger.isReady()).toBe(false);
+    expect((await ledger.balances()).find((b) => b.peerId === 'alice')).toMatchObject({
+      balance: 0n,
+      pendingIncoming: 0n,
+    });
+    await ledger.post(await ledger.reserve(packet(7n)));
+    expect(ledger.isReady()).toBe(true);
+    await ledger.stop();
+    expect(aliceOnDisk()).toBe(7n);
+  });
+
+  test('stop() writes everything, then closes the store and its thread (the WAL is checkpointed away)', async () => {
+    const ledger = await started();
+    const posts = [1n, 2n, 3n].map(async (n) => ledger.post(await ledger.reserve(packet(n))));
+    await ledger.stop();
+    await Promise.all(posts);
+    expect(existsSync(`${path}-wal`)).toBe(false);
+    expect(aliceOnDisk()).toBe(6n);
+  });
+
+  test("start() fails with the store's reason and the ledger stays unready", async () => {
+    const first = await started();
+    await first.stop();
+    const db = new Database(path);
+    db.prepare("UPDATE meta SET value = '99' WHERE key = 'schema_version'").run();
+    db.close();
+    const ledger = new EmbeddedLedger({ ...options(), path });
+    await expect(ledger.start()).rejects.toThrow(/schema version 99/);
+    expect(ledger.isReady()).toBe(false);
+    await ledger.stop();
   });
 
   test('refuses a store written by another schema version', async () => {

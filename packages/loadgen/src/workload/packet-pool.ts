@@ -87,7 +87,8 @@ export function buildPacketPool(o: PacketPoolOptions): PacketPool {
   const amounts = new Float64Array(o.size);
   const expectReject = new Uint8Array(o.size);
   const expiryOffsets = new Int32Array(o.size);
-  const placeholder = new Date(Date.UTC(2000, 0, 1));
+  // Expiry bytes are patched at send time; the template carries a fixed valid timestamp.
+  const templateExpiry = new Date(Date.UTC(2000, 0, 1));
   const span = o.amountMax - o.amountMin + 1;
   for (let i = 0; i < o.size; i++) {
     const nonce = randomBytes(8);
@@ -99,7 +100,7 @@ export function buildPacketPool(o: PacketPoolOptions): PacketPool {
     const fulfillment = deriveFulfillment(o.secret, Buffer.from(destination, 'ascii'), data);
     const ilp = encodePrepare({
       amount: BigInt(amount),
-      expiresAt: placeholder,
+      expiresAt: templateExpiry,
       executionCondition: conditionOf(fulfillment),
       destination,
       data,

@@ -10,7 +10,8 @@ import type {
   PeerBalance,
 } from '../types';
 import { AccountState, Reservation } from './accounts';
-import { PacketState, SqliteLedgerStore, type PacketWrite, type StoredAccount } from './sqlite-store';
+import { PacketState, type PacketWrite, type StoredAccount } from './sqlite-store';
+import { LedgerWriterThread } from './writer-thread-client';
 
 export interface EmbeddedLedgerOptions {
   /** Absolute path of the SQLite file. */
@@ -23,6 +24,8 @@ export interface EmbeddedLedgerOptions {
   readonly observer?: LedgerObserver;
   /** Milliseconds clock for reservation ages (tests pin it). */
   readonly now?: () => number;
+  /** Entry file of the writer thread (tests start drills); defaults to the built-in one. */
+  readonly writerThreadFile?: string;
 }
 
 interface Write extends PacketWrite {
@@ -32,11 +35,13 @@ interface Write extends PacketWrite {
 /**
  * The default ledger: SQLite on local disk. Limits are enforced on in-memory balances, checked and
  * reserved synchronously inside reserve(), so no interleaving of concurrent packets can exceed a limit.
- * Every state change then goes through the batch writer; a post resolves only once durable.
+ * Every state change then goes through the batch writer to a dedicated writer thread that owns the
+ * SQLite connection (group commit: one transaction per batch, the next batch sent as soon as the last
+ * is durable), so no fsync ever blocks the event loop; a post resolves only once durable.
  */
 export class EmbeddedLedger implements InspectableLedger, BatchSink<Write> {
   readonly backend = 'embedded' as const;
-  private store: SqliteLedgerStore | undefined;
+  private thread: LedgerWriterThread | undefined;
   private readonly writer: LedgerBatchWriter<Write>;
   private readonly peers = new Map<string, AccountState>();
   private readonly accounts = new Map<number, AccountState>();
@@ -50,6 +55,9 @@ export class EmbeddedLedger implements InspectableLedger, BatchSink<Write> {
   private running = false;
   private stopped = false;
   private healthy = true;
+  private starting: Promise<void> | undefined;
+  /** registerPeer calls run one at a time, so an account is never loaded into memory twice. */
+  private registering: Promise<void> = Promise.resolve();
   private readonly now: () => number;
 
   constructor(private readonly options: EmbeddedLedgerOptions) {
@@ -61,52 +69,36 @@ export class EmbeddedLedger implements InspectableLedger, BatchSink<Write> {
     });
   }
 
-  async start(): Promise<void> {
-    if (this.running) return;
+  start(): Promise<void> {
     if (this.stopped)
-      throw new DaemonError('ILPD_ERR_LEDGER_UNAVAILABLE', 'a stopped ledger cannot be restarted');
-    const store = SqliteLedgerStore.openForWriting(this.options.path);
-    try {
-      const voided = store.recover();
-      this.boot = store.nextBoot();
-      for (const stored of store.loadAccounts()) this.loadAccount(stored);
-      this.options.logger.info(
-        { path: this.options.path, boot: this.boot, voidedReservations: voided },
-        'embedded ledger opened',
+      return Promise.reject(
+        new DaemonError('ILPD_ERR_LEDGER_UNAVAILABLE', 'a stopped ledger cannot be restarted'),
       );
-    } catch (err) {
-      store.close();
-      throw err;
-    }
-    this.store = store;
-    this.running = true;
-    const sweepMs = Math.min(1000, Math.max(10, Math.floor(this.options.pendingTimeoutMs / 4)));
-    this.sweeper = setInterval(() => this.voidTimedOut(), sweepMs);
+    this.starting ??= this.openStore();
+    return this.starting;
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.store === undefined) return;
+    await this.starting?.catch(() => undefined);
+    const thread = this.thread;
+    if (thread === undefined) return;
     this.running = false;
     if (this.sweeper !== undefined) clearInterval(this.sweeper);
     this.sweeper = undefined;
     await this.writer.stop();
-    this.store.close();
-    this.store = undefined;
+    this.thread = undefined;
+    await thread.close();
   }
 
   isReady(): boolean {
     return this.running && this.healthy;
   }
 
-  async registerPeer(account: LedgerPeerAccount): Promise<void> {
-    const store = this.requireStore();
-    const liquidity = this.liquidityFor(store, account.assetCode, account.assetScale);
-    const stored = store.ensureAccount('peer', account.peerId, account.assetCode, account.assetScale);
-    const state = this.accounts.get(stored.id) ?? this.loadAccount(stored, liquidity);
-    state.maximum = account.maximum;
-    state.minimum = account.minimum;
-    this.peers.set(account.peerId, state);
+  registerPeer(account: LedgerPeerAccount): Promise<void> {
+    const registered = this.registering.then(() => this.register(account));
+    this.registering = registered.catch(() => undefined);
+    return registered;
   }
 
   reserve(reservation: PacketReservation): Promise<PacketHandle> {
@@ -204,10 +196,10 @@ export class EmbeddedLedger implements InspectableLedger, BatchSink<Write> {
     }));
   }
 
-  /** BatchSink: one SQLite transaction per batch. */
-  writeBatch(writes: readonly Write[], attempt: number): void {
-    const store = this.store;
-    if (store === undefined) throw unavailable();
+  /** BatchSink: one SQLite transaction per batch, committed by the writer thread. */
+  async writeBatch(writes: readonly Write[], attempt: number): Promise<void> {
+    const thread = this.thread;
+    if (thread === undefined) throw unavailable();
     const batch = ++this.batchNumber;
     let coalesced = false;
     for (const write of writes) {
@@ -221,7 +213,7 @@ export class EmbeddedLedger implements InspectableLedger, BatchSink<Write> {
       ? writes.filter((w) => w.state !== PacketState.Pending || w.packet.resolutionBatch !== batch)
       : writes;
     try {
-      store.writeBatch(rows, attempt > 0);
+      await thread.commit(rows, attempt > 0);
     } catch (err) {
       this.healthy = false;
       throw err;
@@ -279,11 +271,58 @@ export class EmbeddedLedger implements InspectableLedger, BatchSink<Write> {
     }
   }
 
-  private liquidityFor(store: SqliteLedgerStore, assetCode: string, assetScale: number): AccountState {
-    const key = assetKey(assetCode, assetScale);
-    const existing = this.liquidity.get(key);
+  private async openStore(): Promise<void> {
+    const thread = new LedgerWriterThread({
+      path: this.options.path,
+      logger: this.options.logger,
+      file: this.options.writerThreadFile,
+    });
+    try {
+      const { boot, voided, accounts } = await thread.recover();
+      this.boot = boot;
+      for (const stored of accounts) this.loadAccount(stored);
+      this.options.logger.info(
+        { path: this.options.path, boot, voidedReservations: voided },
+        'embedded ledger opened',
+      );
+    } catch (err) {
+      this.starting = undefined;
+      await thread.close();
+      throw err;
+    }
+    this.thread = thread;
+    if (this.stopped) return;
+    this.running = true;
+    const sweepMs = Math.min(1000, Math.max(10, Math.floor(this.options.pendingTimeoutMs / 4)));
+    this.sweeper = setInterval(() => this.voidTimedOut(), sweepMs);
+  }
+
+  private async register(account: LedgerPeerAccount): Promise<void> {
+    const thread = this.requireThread();
+    const { assetCode, assetScale } = account;
+    const liquidity = await this.liquidityFor(thread, assetCode, assetScale);
+    const stored = await thread.ensureAccount({
+      kind: 'peer',
+      peerId: account.peerId,
+      assetCode,
+      assetScale,
+    });
+    const state = this.accounts.get(stored.id) ?? this.loadAccount(stored, liquidity);
+    state.maximum = account.maximum;
+    state.minimum = account.minimum;
+    this.peers.set(account.peerId, state);
+  }
+
+  private async liquidityFor(
+    thread: LedgerWriterThread,
+    assetCode: string,
+    assetScale: number,
+  ): Promise<AccountState> {
+    const existing = this.liquidity.get(assetKey(assetCode, assetScale));
     if (existing !== undefined) return existing;
-    return this.loadAccount(store.ensureAccount('liquidity', '', assetCode, assetScale));
+    return this.loadAccount(
+      await thread.ensureAccount({ kind: 'liquidity', peerId: '', assetCode, assetScale }),
+    );
   }
 
   private loadAccount(stored: StoredAccount, liquidity?: AccountState): AccountState {
@@ -302,9 +341,9 @@ export class EmbeddedLedger implements InspectableLedger, BatchSink<Write> {
     return state;
   }
 
-  private requireStore(): SqliteLedgerStore {
-    if (this.store === undefined || !this.running) throw unavailable();
-    return this.store;
+  private requireThread(): LedgerWriterThread {
+    if (this.thread === undefined || !this.running) throw unavailable();
+    return this.thread;
   }
 }
 

@@ -35,6 +35,8 @@ export interface Rejected {
 export class RecordingProcessor implements PacketProcessor {
   readonly processed: Processed[] = [];
   readonly rejected: Rejected[] = [];
+  /** The code of the error each Reject was built from, and of its cause, by Reject. */
+  private readonly errors = new Map<Buffer, { code: unknown; causeCode: unknown }>();
   private held: Array<() => void> | undefined;
 
   hold(): void {
@@ -62,8 +64,15 @@ export class RecordingProcessor implements PacketProcessor {
     return Buffer.from(JSON.stringify(processed));
   }
 
+  /** The codes of the error (and its cause) that `reject`, an answer of ours, was built from. */
+  errorOf(reject: Buffer): { code: unknown; causeCode: unknown } | undefined {
+    return this.errors.get(reject);
+  }
+
   rejectInvalid(_from: string, err: unknown): Buffer {
+    const error = err as { code?: unknown; cause?: { code?: unknown } } | null;
     const reject = rejectFromError(err, OUR_ADDRESS);
+    this.errors.set(reject, { code: error?.code, causeCode: error?.cause?.code });
     this.rejected.push(describeAnswer(reject) as Rejected);
     return reject;
   }

@@ -342,13 +342,15 @@ export function describeLedgerConformance(backend: BackendHarness): void {
     });
 
     test('stop() writes every queued post before it resolves', async () => {
-      // Five reservations fill a batch; the four posts then wait for a flush only stop() triggers.
+      // Five reservations fill a batch and are written; the four posts then reach an idle writer whose
+      // gather delay (a minute) only stop() cuts short.
       const ledger = await start({ flushIntervalMs: 60_000, batchSize: 5 });
       await ledger.registerPeer(peer(alice, USD));
       await ledger.registerPeer(peer(bob, USD));
       const handles = await Promise.all(
         Array.from({ length: 5 }, () => ledger.reserve(packet(alice, 2n, bob))),
       );
+      await ledger.balances();
       const posts = handles.slice(0, 4).map((h) => ledger.post(h));
       await ledger.stop();
       open.splice(open.indexOf(ledger), 1);

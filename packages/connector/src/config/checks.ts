@@ -43,6 +43,15 @@ export function checkCrossFieldRules(doc: ConfigDocument): ConfigProblem[] {
       `must be at least ledger.batchSize (${doc.ledger.batchSize}), got ${doc.ledger.maxQueue}`,
     );
   }
+  // Each admitted packet can hold two queued ledger writes (its pending transfer and its post); past
+  // half of ledger.maxQueue the ledger would shed packets the engine already admitted and processed.
+  if (doc.engine.maxQueue * 2 > doc.ledger.maxQueue) {
+    add(
+      'engine.maxQueue',
+      `must be at most half of ledger.maxQueue (${doc.ledger.maxQueue}): raise ledger.maxQueue to at least ` +
+        `${doc.engine.maxQueue * 2} or lower engine.maxQueue, got ${doc.engine.maxQueue}`,
+    );
+  }
   const replicas = doc.ledger.tigerbeetle.addresses.length;
   if (doc.ledger.backend === 'tigerbeetle' && replicas === 2) {
     add(

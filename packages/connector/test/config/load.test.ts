@@ -274,6 +274,13 @@ describe('cross-field rules', () => {
     ]);
   });
 
+  it('keeps the engine queue within what the ledger queue can hold', () => {
+    expect(problemsOf({ ...baseDoc(), engine: { maxQueue: 6000 }, ledger: { maxQueue: 10000 } })).toEqual([
+      'engine.maxQueue: must be at most half of ledger.maxQueue (10000): raise ledger.maxQueue to at least 12000 ' +
+        'or lower engine.maxQueue, got 6000',
+    ]);
+  });
+
   it('rejects a TigerBeetle cluster of two replicas', () => {
     expect(
       problemsOf({

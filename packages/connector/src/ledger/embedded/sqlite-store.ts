@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { LedgerWriterLock } from './writer-lock';
 
 /**
  * The embedded ledger's durable store: one SQLite file in WAL mode with synchronous=FULL, so a commit
@@ -100,7 +101,10 @@ export class SqliteLedgerStore {
   private prunable: PacketRecord[] = [];
   private readonly deltas = new Map<number, bigint>();
 
-  private constructor(private readonly db: Database.Database) {
+  private constructor(
+    private readonly db: Database.Database,
+    private readonly lock: LedgerWriterLock,
+  ) {
     this.insertPending = db.prepare(
       'INSERT INTO packets (boot, seq, state, in_account, in_amount, out_account, out_amount) ' +
         'VALUES (?, ?, 0, ?, ?, ?, ?) ON CONFLICT (boot, seq) DO NOTHING',
@@ -120,7 +124,14 @@ export class SqliteLedgerStore {
   /** Opens (creating if needed) the store for the daemon: the one writer. */
   static openForWriting(path: string): SqliteLedgerStore {
     mkdirSync(dirname(path), { recursive: true });
-    const db = new Database(path);
+    const lock = LedgerWriterLock.acquire(path);
+    let db: Database.Database;
+    try {
+      db = new Database(path);
+    } catch (err) {
+      lock.release();
+      throw err;
+    }
     try {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = FULL');
@@ -133,9 +144,10 @@ export class SqliteLedgerStore {
           `${path}: ledger schema version ${String(version)}, this ilpd reads ${SCHEMA_VERSION}`,
         );
       }
-      return new SqliteLedgerStore(db);
+      return new SqliteLedgerStore(db, lock);
     } catch (err) {
       db.close();
+      lock.release();
       throw err;
     }
   }
@@ -229,6 +241,7 @@ export class SqliteLedgerStore {
 
   close(): void {
     if (this.db.open) this.db.close();
+    this.lock.release();
   }
 
   private applyWrites(writes: readonly PacketWrite[]): void {

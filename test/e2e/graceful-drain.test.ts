@@ -26,7 +26,7 @@ describe('graceful shutdown (e2e)', () => {
   beforeEach(async () => {
     daemon = await DaemonProcess.start({
       peers: [childPeer('alice', 'alice-secret'), childPeer('bob', 'bob-secret')],
-      config: { shutdown: { drainTimeoutMs: 10_000 } },
+      config: { packet: { maxHoldTimeMs: 9_000 }, shutdown: { drainTimeoutMs: 10_000 } },
     });
     let signalPrepare: () => void = () => undefined;
     bobHasPrepare = new Promise((resolve) => (signalPrepare = resolve));

@@ -30,11 +30,21 @@ export function checkCrossFieldRules(doc: ConfigDocument): ConfigProblem[] {
         `broadcasts, got ${doc.routing.routeExpiryMs}`,
     );
   }
-  if (doc.ledger.pendingTimeoutMs <= doc.packet.maxHoldTimeMs) {
+  // A forwarded packet lives at most maxHoldTimeMs, plus one window to relay its Fulfill and post it.
+  const packetLifetimeMs = doc.packet.maxHoldTimeMs + doc.packet.minMessageWindowMs;
+  if (doc.ledger.pendingTimeoutMs < packetLifetimeMs) {
     add(
       'ledger.pendingTimeoutMs',
-      `must exceed packet.maxHoldTimeMs (${doc.packet.maxHoldTimeMs}) so a live packet's reservation is never ` +
-        `voided under it, got ${doc.ledger.pendingTimeoutMs}`,
+      `must be at least packet.maxHoldTimeMs + packet.minMessageWindowMs (${packetLifetimeMs}) so a live ` +
+        `packet's reservation is never voided under it, got ${doc.ledger.pendingTimeoutMs}`,
+    );
+  }
+  if (doc.shutdown.drainTimeoutMs < packetLifetimeMs) {
+    add(
+      'shutdown.drainTimeoutMs',
+      `must be at least packet.maxHoldTimeMs + packet.minMessageWindowMs (${packetLifetimeMs}): closing ` +
+        'sessions under a packet still in flight loses a Fulfill the next hop may already count as paid; ' +
+        `lower packet.maxHoldTimeMs for faster shutdowns, got ${doc.shutdown.drainTimeoutMs}`,
     );
   }
   if (doc.ledger.maxQueue < doc.ledger.batchSize) {

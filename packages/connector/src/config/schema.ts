@@ -437,9 +437,10 @@ export const ConfigSchema = Type.Object(
     shutdown: Type.Object(
       {
         drainTimeoutMs: Milliseconds(
-          30_000,
-          'On SIGTERM, how long in-flight packets may take to be answered (forwarded ones expire within ' +
-            'maxHoldTimeMs) before the ledger is flushed and the process exits.',
+          35_000,
+          'On SIGTERM, how long in-flight packets may take to be answered before the ledger is flushed and ' +
+            'the process exits. At least packet.maxHoldTimeMs + packet.minMessageWindowMs: every forwarded ' +
+            'packet is answered (or expires) within that, so no Fulfill is lost at shutdown.',
           0,
         ),
       },

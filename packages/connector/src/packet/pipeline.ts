@@ -72,7 +72,8 @@ export class PacketPipeline implements IlpHandler {
     this.ildcpHost = options.ildcpHost;
     this.ccp = options.ccp;
     this.clock = options.clock ?? systemClock;
-    this.peers = buildPeerStates(options.config.peers, this.clock.now());
+    // Token buckets refill on the monotonic clock: a wall-clock step must not stall or flood them.
+    this.peers = buildPeerStates(options.config.peers, this.clock.monotonic());
     this.fx = new FxConverter(options.config.fx);
     this.expiryPolicy = options.config.packet;
     this.maxInFlight = options.config.engine.maxQueue > 0 ? options.config.engine.maxQueue : Infinity;
@@ -143,8 +144,9 @@ export class PacketPipeline implements IlpHandler {
       const expiresAtMs = outgoingExpiryMs(prepare.expiresAtMs, now, this.expiryPolicy);
       const amount = prepare.amount;
       checkMaxPacketAmount(amount, incoming.config.maxPacketAmount);
-      incoming.rateLimiter?.take(now);
-      incoming.throughputLimiter?.take(amount, now);
+      const tick = this.clock.monotonic();
+      incoming.rateLimiter?.take(tick);
+      incoming.throughputLimiter?.take(amount, tick);
       const nextHop = selectNextHop(this.routingTable, prepare.destination, fromPeer);
       toPeer = nextHop;
       const outgoing = this.peers.get(nextHop);

@@ -274,6 +274,20 @@ describe('cross-field rules', () => {
     ]);
   });
 
+  it('keeps reservations and the shutdown drain alive as long as a packet can be', () => {
+    expect(
+      problemsOf({
+        ...baseDoc(),
+        packet: { minMessageWindowMs: 1000, maxHoldTimeMs: 20000 },
+        ledger: { pendingTimeoutMs: 20500 },
+        shutdown: { drainTimeoutMs: 5000 },
+      }),
+    ).toEqual([
+      "ledger.pendingTimeoutMs: must be at least packet.maxHoldTimeMs + packet.minMessageWindowMs (21000) so a live packet's reservation is never voided under it, got 20500",
+      'shutdown.drainTimeoutMs: must be at least packet.maxHoldTimeMs + packet.minMessageWindowMs (21000): closing sessions under a packet still in flight loses a Fulfill the next hop may already count as paid; lower packet.maxHoldTimeMs for faster shutdowns, got 5000',
+    ]);
+  });
+
   it('keeps the engine queue within what the ledger queue can hold', () => {
     expect(problemsOf({ ...baseDoc(), engine: { maxQueue: 6000 }, ledger: { maxQueue: 10000 } })).toEqual([
       'engine.maxQueue: must be at most half of ledger.maxQueue (10000): raise ledger.maxQueue to at least 12000 ' +

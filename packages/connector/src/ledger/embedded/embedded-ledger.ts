@@ -61,7 +61,9 @@ export class EmbeddedLedger implements InspectableLedger, BatchSink<Write> {
   private readonly now: () => number;
 
   constructor(private readonly options: EmbeddedLedgerOptions) {
-    this.now = options.now ?? Date.now;
+    // Reservation ages are measured on the monotonic clock: a wall-clock step (NTP) must never make
+    // the safety-net sweep void live reservations.
+    this.now = options.now ?? (() => performance.now());
     this.writer = new LedgerBatchWriter<Write>(this, {
       batchSize: options.batchSize,
       flushIntervalMs: options.flushIntervalMs,

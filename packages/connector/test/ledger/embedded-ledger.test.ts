@@ -106,6 +106,26 @@ describe('embedded ledger', () => {
     expect((await ledger.balances()).find((b) => b.peerId === 'alice')).toMatchObject({ balance: 7n });
   });
 
+  test('a post frees limit headroom only once it is durable', async () => {
+    const ledger = new EmbeddedLedger(options());
+    ledgers.push(ledger);
+    await ledger.start();
+    await ledger.registerPeer({ peerId: 'alice', assetCode: 'USD', assetScale: 2, minimum: -100n });
+    await ledger.registerPeer({ peerId: 'bob', assetCode: 'USD', assetScale: 2 });
+    const toAlice = (amount: bigint) => ({
+      incoming: { peerId: 'bob', amount },
+      outgoing: { peerId: 'alice', amount },
+      expiresAtMs: Date.now() + 30_000,
+    });
+    // Alice comes to owe us 100; until that is on disk we may still owe her at most 100, not 200.
+    const posting = ledger.post(await ledger.reserve(packet(100n)));
+    await expect(ledger.reserve(toAlice(200n))).rejects.toMatchObject({
+      code: 'ILPD_ERR_LEDGER_LIMIT_EXCEEDED',
+    });
+    await posting;
+    await ledger.void(await ledger.reserve(toAlice(200n)));
+  });
+
   test('a writer thread that dies after committing is replaced, and the replayed batch counts once', async () => {
     const logs = captureLogs();
     const ledger = await started({ writerThreadFile: DRILL_WRITER_THREAD, logger: logs.logger });

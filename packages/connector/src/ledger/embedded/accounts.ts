@@ -7,6 +7,13 @@ export class AccountState {
   balance: bigint;
   pendingIn = 0n;
   pendingOut = 0n;
+  /**
+   * Posted changes to `balance` not yet durable. Limit checks ignore the headroom they would free until
+   * the post is on disk: a post that then fails for good is undone, and must not have let another
+   * packet past a limit meanwhile.
+   */
+  unconfirmedUp = 0n;
+  unconfirmedDown = 0n;
   maximum: bigint | undefined;
   minimum: bigint | undefined;
 
@@ -56,6 +63,12 @@ export class Reservation implements PacketHandle, PacketRecord {
     this.state = state;
     this.inAccount.pendingIn -= this.inAmount;
     this.outAccount.pendingOut -= this.outAmount;
+  }
+
+  /** Marks the posted legs as not yet durable (see AccountState.unconfirmedUp), or (sign -1n) clears that. */
+  holdUnconfirmed(sign: 1n | -1n): void {
+    this.inAccount.unconfirmedUp += sign * this.inAmount;
+    this.outAccount.unconfirmedDown += sign * this.outAmount;
   }
 
   /** Applies (sign 1n) or undoes (sign -1n) the posted legs on the four accounts they touch. */

@@ -129,12 +129,18 @@ export class EmbeddedLedger implements InspectableLedger, BatchSink<Write> {
     }
     // Check both limits before touching either account: the reservation is all or nothing. Pending
     // reservations count against a limit; pending ones in the other direction give no headroom.
-    if (from.maximum !== undefined && from.balance + from.pendingIn + incoming.amount > from.maximum) {
+    if (
+      from.maximum !== undefined &&
+      from.balance + from.unconfirmedDown + from.pendingIn + incoming.amount > from.maximum
+    ) {
       return Promise.reject(
         limitExceeded(`peer ${incoming.peerId} would owe us more than its maximum`, from.maximum),
       );
     }
-    if (to.minimum !== undefined && to.balance - to.pendingOut - outgoing.amount < to.minimum) {
+    if (
+      to.minimum !== undefined &&
+      to.balance - to.unconfirmedUp - to.pendingOut - outgoing.amount < to.minimum
+    ) {
       return Promise.reject(
         limitExceeded(`we would owe peer ${outgoing.peerId} more than its minimum`, to.minimum),
       );
@@ -162,7 +168,8 @@ export class EmbeddedLedger implements InspectableLedger, BatchSink<Write> {
     if (res === undefined) return Promise.reject(notPending(handle, 'post'));
     this.settle(res, PacketState.Posted);
     res.applyPosted(1n);
-    return this.writeResolution(res);
+    res.holdUnconfirmed(1n);
+    return this.writeResolution(res).finally(() => res.holdUnconfirmed(-1n));
   }
 
   void(handle: PacketHandle): Promise<void> {

@@ -237,7 +237,7 @@ async function main(): Promise<void> {
       if (target !== 'decode' && pipeline === undefined) throw new Error(`unknown target ${target}`);
       for (const { workers, batchSize } of SCENARIOS) {
         const result = await scenario(target, pipeline?.processor ?? answeringProcessor, workers, batchSize);
-        console.log(JSON.stringify(result));
+        process.stdout.write(`${JSON.stringify(result)}\n`);
         results.push(result);
       }
       await pipeline?.close();

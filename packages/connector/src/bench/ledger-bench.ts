@@ -244,7 +244,7 @@ async function main(): Promise<void> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  for (const result of results) console.log(JSON.stringify(result));
+  for (const result of results) process.stdout.write(`${JSON.stringify(result)}\n`);
   const reports = resolve(__dirname, '../../../../reports');
   mkdirSync(reports, { recursive: true });
   writeFileSync(

@@ -100,34 +100,33 @@ describe('ilpd peered with the reference ilp-connector (interop)', () => {
     });
   });
 
-  it('forwards a packet from ilpd’s child through the reference connector', async () => {
-    const { ilp, fulfillment } = prepare('test.ref.carol.invoice', '7000');
-    const answer = IlpPacket.deserializeIlpPacket(await alice.sendData(ilp));
+  /** Sends a Prepare from `sender`, expects it fulfilled, then checks ilpd's balances for alice and ref. */
+  async function payThrough(
+    sender: { sendData(data: Buffer): Promise<Buffer> },
+    destination: string,
+    amount: string,
+    expected: { alice: string; ref: string },
+  ): Promise<void> {
+    const { ilp, fulfillment } = prepare(destination, amount);
+    const answer = IlpPacket.deserializeIlpPacket(await sender.sendData(ilp));
     if (answer.type !== IlpPacket.Type.TYPE_ILP_FULFILL)
       throw new Error(`rejected: ${JSON.stringify(answer.data)}`);
     expect((answer.data as IlpPacket.IlpFulfill).fulfillment).toEqual(fulfillment);
     const { body } = await daemon.getJson('/admin/balances');
     expect((body as { balances: unknown[] }).balances).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ peerId: 'alice', balance: '7000' }),
-        expect.objectContaining({ peerId: 'ref', balance: '-7000' }),
+        expect.objectContaining({ peerId: 'alice', balance: expected.alice }),
+        expect.objectContaining({ peerId: 'ref', balance: expected.ref }),
       ]),
     );
+  }
+
+  it('forwards a packet from ilpd’s child through the reference connector', async () => {
+    await payThrough(alice, 'test.ref.carol.invoice', '7000', { alice: '7000', ref: '-7000' });
   });
 
   it('forwards a packet from the reference connector’s child through ilpd', async () => {
-    const { ilp, fulfillment } = prepare('test.ilpd.alice.invoice', '3000');
-    const answer = IlpPacket.deserializeIlpPacket(await carol.sendData(ilp));
-    if (answer.type !== IlpPacket.Type.TYPE_ILP_FULFILL)
-      throw new Error(`rejected: ${JSON.stringify(answer.data)}`);
-    expect((answer.data as IlpPacket.IlpFulfill).fulfillment).toEqual(fulfillment);
-    const { body } = await daemon.getJson('/admin/balances');
-    expect((body as { balances: unknown[] }).balances).toEqual(
-      expect.arrayContaining([
-        expect.objectContaining({ peerId: 'alice', balance: '4000' }),
-        expect.objectContaining({ peerId: 'ref', balance: '-4000' }),
-      ]),
-    );
+    await payThrough(carol, 'test.ilpd.alice.invoice', '3000', { alice: '4000', ref: '-4000' });
   });
 
   it('passes our rejects to the reference connector with our address as triggeredBy', async () => {

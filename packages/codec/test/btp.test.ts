@@ -3,24 +3,13 @@ import {
   BtpPacket,
   BtpPacketType,
   BtpProtocolData,
-  CodecError,
   decodeBtp,
   encodeBtp,
   encodeBtpIlpFrame,
   findBtpIlpData,
-  isCodecError,
   peekBtpHeader,
 } from '@ilpd/codec';
-
-function caught(fn: () => unknown): CodecError {
-  try {
-    fn();
-  } catch (e) {
-    if (isCodecError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected a CodecError');
-}
+import { caught } from './support/caught';
 
 const fixtureProtocolData: BtpProtocolData[] = vectors.protocolData.map((p) => ({
   protocolName: p.protocolName,

@@ -1,21 +1,10 @@
 import {
-  CodecError,
   ILP_ERROR_NAMES,
   decodeAmountTooLargeData,
   encodeAmountTooLargeData,
   ilpErrorName,
-  isCodecError,
 } from '@ilpd/codec';
-
-function caught(fn: () => unknown): CodecError {
-  try {
-    fn();
-  } catch (e) {
-    if (isCodecError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected a CodecError');
-}
+import { caught } from './support/caught';
 
 describe('ILP error codes', () => {
   it('names every RFC 27 code and falls back for unknown ones', () => {

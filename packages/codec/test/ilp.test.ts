@@ -1,5 +1,4 @@
 import {
-  CodecError,
   IlpPacketType,
   IlpPrepare,
   decodeFulfill,
@@ -10,19 +9,9 @@ import {
   encodePrepare,
   encodeReject,
   forwardPrepare,
-  isCodecError,
   peekIlpPacketType,
 } from '@ilpd/codec';
-
-function caught(fn: () => unknown): CodecError {
-  try {
-    fn();
-  } catch (e) {
-    if (isCodecError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected a CodecError');
-}
+import { caught } from './support/caught';
 
 function samplePrepare(overrides: Partial<IlpPrepare> = {}): IlpPrepare {
   return {

@@ -3,27 +3,16 @@ import btpVectors from '../../../../shared/vectors/btp.json';
 import prepareExample from '../../../../shared/vectors/ilp_prepare_example01.json';
 import {
   BtpPacketType,
-  CodecError,
   encodeBtp,
   encodeBtpIlpFrame,
   encodeFulfill,
   encodePrepare,
   encodeReject,
-  isCodecError,
   packetFromJson,
   packetToJson,
 } from '@ilpd/codec';
+import { caught } from './support/caught';
 import { btpPacket, fulfill, prepare, reject } from './arbitraries';
-
-function caught(fn: () => unknown): CodecError {
-  try {
-    fn();
-  } catch (e) {
-    if (isCodecError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected a CodecError');
-}
 
 const prepareBytes = Buffer.from(prepareExample.binary, 'hex');
 

@@ -6,6 +6,7 @@ import type { FrameCounters } from '../telemetry/frame-counters';
 import type { Logger } from '../telemetry/logger';
 import { BTP_NOT_ACCEPTED, BTP_TEMPORARY, btpEmptyResponse, btpError, frameBytes } from './btp-frames';
 import type { InFlightCounter } from './in-flight';
+import { PendingRequests } from './pending-requests';
 
 /** The TCP socket under a WebSocket: corked while one tick's frames are written. */
 export interface CorkableSocket {
@@ -30,6 +31,7 @@ export interface PeerSessionHooks {
 }
 
 interface PendingRequest {
+  readonly requestId: number;
   resolve(ilp: Buffer): void;
   reject(err: Error): void;
   timer: NodeJS.Timeout;
@@ -45,13 +47,13 @@ const CLOSE_GRACE_MS = 1000;
 
 /**
  * One authenticated BTP connection. Request ids are allocated per session; every pending request has
- * a timer and leaves the map on response, timeout or close, so a peer that never answers cannot grow
+ * a timer and leaves PendingRequests on response, timeout or close, so a peer that never answers cannot grow
  * our memory. Nothing a peer sends can throw out of this class: malformed frames get a BTP Error when
  * a request id can be read, otherwise the socket is closed.
  */
 export class PeerSession {
   private nextRequestId = 1;
-  private readonly pending = new Map<number, PendingRequest>();
+  private readonly pending = new PendingRequests<PendingRequest>();
   private readonly pingTimer: NodeJS.Timeout;
   private pongSeen = true;
   private closing = false;
@@ -90,12 +92,12 @@ export class PeerSession {
     const requestId = this.allocateRequestId();
     return new Promise<Buffer>((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.pending.delete(requestId);
+        this.pending.take(requestId);
         reject(
           new DaemonError('ILPD_ERR_TIMED_OUT', `peer ${this.peerId} did not answer within ${timeoutMs} ms`),
         );
       }, timeoutMs);
-      this.pending.set(requestId, { resolve, reject, timer });
+      this.pending.add({ requestId, resolve, reject, timer });
       this.send(encodeBtpIlpFrame(BtpPacketType.Message, requestId, ilp));
     });
   }
@@ -189,7 +191,7 @@ export class PeerSession {
   }
 
   private onAnswer(frame: Buffer, type: number, requestId: number): void {
-    const request = this.pending.get(requestId);
+    const request = this.pending.take(requestId);
     if (request === undefined) {
       this.hooks.logger.debug(
         { peer: this.peerId, requestId },
@@ -197,7 +199,6 @@ export class PeerSession {
       );
       return;
     }
-    this.pending.delete(requestId);
     clearTimeout(request.timer);
     if (type === BtpPacketType.Error) {
       request.reject(
@@ -272,20 +273,19 @@ export class PeerSession {
     this.ws.terminate();
   }
 
-  /** Request ids are per session; ids still pending are skipped after the 32-bit counter wraps. */
+  /** Request ids are per session and sequential; an id whose slot still holds a pending request is skipped. */
   private allocateRequestId(): number {
     let id = this.nextRequestId;
-    while (this.pending.has(id)) id = (id + 1) >>> 0;
+    while (!this.pending.isFree(id)) id = (id + 1) >>> 0;
     this.nextRequestId = (id + 1) >>> 0;
     return id;
   }
 
   private failPending(reason: string): void {
-    for (const request of this.pending.values()) {
+    for (const request of this.pending.takeAll()) {
       clearTimeout(request.timer);
       request.reject(new DaemonError('ILPD_ERR_PEER_UNREACHABLE', `peer ${this.peerId}: ${reason}`));
     }
-    this.pending.clear();
   }
 
   private onSocketClosed(code: number, reason: string): void {

@@ -119,7 +119,25 @@ export class FakePeerLink implements PeerLink {
     if (!this.connected.has(peerId) || responder === undefined) {
       throw new DaemonError('ILPD_ERR_PEER_UNREACHABLE', `${peerId} is not connected`);
     }
-    return responder(ilp, timeoutMs);
+    // The PeerLink contract: no answer within timeoutMs is ILPD_ERR_TIMED_OUT, and a later one is dropped.
+    const answering = Promise.resolve().then(() => responder(ilp, timeoutMs));
+    return new Promise<Buffer>((resolve, reject) => {
+      const timer = setTimeout(
+        () =>
+          reject(new DaemonError('ILPD_ERR_TIMED_OUT', `${peerId} did not answer within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      answering.then(
+        (answer) => {
+          clearTimeout(timer);
+          resolve(answer);
+        },
+        (err: unknown) => {
+          clearTimeout(timer);
+          reject(err);
+        },
+      );
+    });
   }
 }
 

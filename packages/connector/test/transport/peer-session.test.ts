@@ -59,6 +59,17 @@ describe('PeerSession', () => {
     expect(pair.session.pendingRequests).toBe(0);
   });
 
+  it('drops an answer that arrives after the timeout and keeps the session', async () => {
+    pair = await sessionPair();
+    pair.remote.setPrepareHandler(() => new Promise((resolve) => setTimeout(() => resolve(FULFILL), 150)));
+    await expect(pair.registry.sendIlp('bob', prepare(), 30)).rejects.toMatchObject({
+      code: 'ILPD_ERR_TIMED_OUT',
+    });
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    expect(pair.session.pendingRequests).toBe(0);
+    expect(pair.registry.isConnected('bob')).toBe(true);
+  });
+
   it('fails pending requests with ILPD_ERR_PEER_UNREACHABLE when the connection closes', async () => {
     pair = await sessionPair();
     pair.remote.setPrepareHandler(() => new Promise(() => undefined));

@@ -9,7 +9,7 @@ import type {
   PacketReservation,
   PeerBalance,
 } from '../types';
-import { AccountState, Reservation } from './accounts';
+import { AccountState, OpenReservations, Reservation } from './accounts';
 import { PacketState, type PacketWrite, type StoredAccount } from './sqlite-store';
 import { LedgerWriterThread } from './writer-thread-client';
 
@@ -47,7 +47,7 @@ export class EmbeddedLedger implements InspectableLedger, BatchSink<Write> {
   private readonly accounts = new Map<number, AccountState>();
   private readonly liquidity = new Map<string, AccountState>();
   /** Unresolved reservations in creation order, for the pendingTimeoutMs safety net. */
-  private readonly open = new Set<Reservation>();
+  private readonly open = new OpenReservations();
   private sweeper: NodeJS.Timeout | undefined;
   private boot = 0;
   private seq = 0;
@@ -266,7 +266,7 @@ export class EmbeddedLedger implements InspectableLedger, BatchSink<Write> {
   private voidTimedOut(): void {
     const cutoff = this.now() - this.options.pendingTimeoutMs;
     let voided = 0;
-    for (const res of this.open) {
+    for (let res = this.open.oldest(); res !== undefined; res = this.open.oldest()) {
       if (res.createdAtMs > cutoff) break;
       this.settle(res, PacketState.Voided);
       this.writeResolution(res).catch(() => undefined);

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { decodeFulfill, decodeReject, isCodecError, peekIlpPacketType } from '@ilpd/codec';
 import { DaemonError } from '../../errors';
 import { ILP_FULFILL, ILP_REJECT } from './validate';
@@ -14,7 +14,7 @@ export function checkResponse(response: Buffer, executionCondition: Buffer): str
   try {
     if (type === ILP_FULFILL) {
       const fulfillment = decodeFulfill(response).fulfillment;
-      const digest = createHash('sha256').update(fulfillment).digest();
+      const digest = hash('sha256', fulfillment, 'buffer');
       if (!digest.equals(executionCondition)) {
         throw new DaemonError('ILPD_ERR_WRONG_CONDITION', 'fulfillment does not match the condition');
       }

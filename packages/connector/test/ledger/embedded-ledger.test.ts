@@ -126,6 +126,24 @@ describe('embedded ledger', () => {
     await ledger.void(await ledger.reserve(toAlice(200n)));
   });
 
+  test('a post that fails for good gives back the headroom it held', async () => {
+    const ledger = new EmbeddedLedger({ ...options(), writerThreadFile: DRILL_WRITER_THREAD });
+    ledgers.push(ledger);
+    await ledger.start();
+    await ledger.registerPeer({ peerId: 'alice', assetCode: 'USD', assetScale: 2, minimum: -100n });
+    await ledger.registerPeer({ peerId: 'bob', assetCode: 'USD', assetScale: 2 });
+    await expect(ledger.post(await ledger.reserve(packet(DIE_BEFORE_COMMIT)))).rejects.toMatchObject({
+      code: 'ILPD_ERR_LEDGER_WRITE_FAILED',
+    });
+    // A hold left behind by the undone post would leave no room to owe alice anything.
+    const toAlice = {
+      incoming: { peerId: 'bob', amount: 100n },
+      outgoing: { peerId: 'alice', amount: 100n },
+      expiresAtMs: Date.now() + 30_000,
+    };
+    await ledger.void(await ledger.reserve(toAlice));
+  });
+
   test('a writer thread that dies after committing is replaced, and the replayed batch counts once', async () => {
     const logs = captureLogs();
     const ledger = await started({ writerThreadFile: DRILL_WRITER_THREAD, logger: logs.logger });

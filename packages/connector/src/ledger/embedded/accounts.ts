@@ -70,14 +70,20 @@ export class Reservation implements PacketHandle, PacketRecord {
 
   /** Marks the posted legs as not yet durable (see AccountState.unconfirmedUp), or (sign -1n) clears that. */
   holdUnconfirmed(sign: 1n | -1n): void {
-    this.inAccount.unconfirmedUp += sign * this.inAmount;
-    this.outAccount.unconfirmedDown += sign * this.outAmount;
+    // Sign tests instead of multiplications: one BigInt allocated per leg, not two.
+    if (sign === 1n) {
+      this.inAccount.unconfirmedUp += this.inAmount;
+      this.outAccount.unconfirmedDown += this.outAmount;
+    } else {
+      this.inAccount.unconfirmedUp -= this.inAmount;
+      this.outAccount.unconfirmedDown -= this.outAmount;
+    }
   }
 
   /** Applies (sign 1n) or undoes (sign -1n) the posted legs on the four accounts they touch. */
   applyPosted(sign: 1n | -1n): void {
-    const inAmount = sign * this.inAmount;
-    const outAmount = sign * this.outAmount;
+    const inAmount = sign === 1n ? this.inAmount : -this.inAmount;
+    const outAmount = sign === 1n ? this.outAmount : -this.outAmount;
     this.inAccount.balance += inAmount;
     (this.inAccount.liquidity as AccountState).balance -= inAmount;
     this.outAccount.balance -= outAmount;

@@ -168,8 +168,15 @@ export class EmbeddedLedger implements InspectableLedger, BatchSink<Write> {
     if (res === undefined) return Promise.reject(notPending(handle, 'post'));
     this.settle(res, PacketState.Posted);
     res.applyPosted(1n);
+    // The post frees no headroom until it is durable: writeBatch releases the hold once the batch
+    // commits, onBatchFailed undoes the post and the hold together.
     res.holdUnconfirmed(1n);
-    return this.writeResolution(res).finally(() => res.holdUnconfirmed(-1n));
+    try {
+      return this.writer.pushDurable({ state: PacketState.Posted, packet: res });
+    } catch (err) {
+      res.holdUnconfirmed(-1n);
+      return Promise.reject(err);
+    }
   }
 
   void(handle: PacketHandle): Promise<void> {
@@ -230,6 +237,7 @@ export class EmbeddedLedger implements InspectableLedger, BatchSink<Write> {
     this.healthy = true;
     for (const write of rows) {
       if (write.state === PacketState.Pending) write.packet.pendingRowCommitted = true;
+      else if (write.state === PacketState.Posted) write.packet.holdUnconfirmed(-1n);
     }
   }
 
@@ -238,6 +246,7 @@ export class EmbeddedLedger implements InspectableLedger, BatchSink<Write> {
     this.options.logger.error({ err: error, size: writes.length }, 'ledger batch failed for good');
     for (const write of writes) {
       if (write.state !== PacketState.Posted) continue;
+      write.packet.holdUnconfirmed(-1n);
       write.packet.applyPosted(-1n);
       write.packet.state = PacketState.Voided;
     }

@@ -14,6 +14,8 @@ export * from './workload/payload';
 export * from './workload/packet-pool';
 export * from './peers/load-sender';
 export * from './peers/load-receiver';
+export * from './peers/load-receiver-thread';
+export * from './peers/receiver-counters';
 export * from './relay/btp-relay';
 export * from './run/load-session';
 export * from './run/load-run';

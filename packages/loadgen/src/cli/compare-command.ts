@@ -7,6 +7,7 @@ import {
   WORKLOAD_FLAGS,
   credentialsFlag,
   numberFlag,
+  receiverThreadFromFlags,
   stringFlag,
   timingFromFlags,
   workloadFromFlags,
@@ -24,7 +25,7 @@ each freshly spawned in turn.
   --confirm N (${DEFAULT_SEARCH.confirmFailures})   re-runs of a failing step before it counts (noise guard)
   --warmup S (3)  --pause-ms MS (1000)
   --sender ID:SECRET  --receiver ID:SECRET  --ilpd-cli PATH  --report-dir DIR (reports)
-  plus the workload options of "run".`;
+  plus the workload options of "run", including --receiver-thread on|off (default on).`;
 
 export async function compareCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -84,6 +85,7 @@ export async function compareCommand(argv: string[]): Promise<number> {
     receiver: credentialsFlag(flags, 'receiver', 'bob:bob-secret'),
     workload: workloadFromFlags(flags),
     ...timingFromFlags(flags),
+    receiverThread: receiverThreadFromFlags(flags),
     ilpdCli: stringFlag(flags, 'ilpd-cli'),
     log,
     signal: interrupt.signal,

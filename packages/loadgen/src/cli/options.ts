@@ -33,7 +33,7 @@ export function credentialsFlag(flags: Flags, name: string, fallback: string): C
   return parseCredentials(stringFlag(flags, name, fallback), `--${name}`);
 }
 
-/** Options shared by run and compare that shape the packets. */
+/** Options shared by run and compare: the packets, their sending and how the receiver runs. */
 export const WORKLOAD_FLAGS = {
   'pool-size': { type: 'string' },
   'amount-min': { type: 'string' },
@@ -45,6 +45,7 @@ export const WORKLOAD_FLAGS = {
   'expiry-ms': { type: 'string' },
   'tick-ms': { type: 'string' },
   'max-burst': { type: 'string' },
+  'receiver-thread': { type: 'string' },
 } as const;
 
 export function workloadFromFlags(flags: Flags): WorkloadOptions {
@@ -68,6 +69,15 @@ export function timingFromFlags(flags: Flags): { tickMs: number; maxBurst: numbe
   if (!(tickMs >= 1 && tickMs <= 100)) throw new UsageError(`--tick-ms: expected 1..100, got ${tickMs}`);
   if (!(maxBurst >= 1)) throw new UsageError(`--max-burst: expected ≥ 1, got ${maxBurst}`);
   return { tickMs, maxBurst };
+}
+
+/** --receiver-thread on|off (default on): whether the receiving peer gets its own worker thread. */
+export function receiverThreadFromFlags(flags: Flags): boolean {
+  const raw = stringFlag(flags, 'receiver-thread', 'on');
+  if (raw !== 'on' && raw !== 'off') {
+    throw new UsageError(`--receiver-thread: expected on or off, got ${JSON.stringify(raw)}`);
+  }
+  return raw === 'on';
 }
 
 /** "http://host:port" or ".../metrics" → the metrics and balances URLs of an ilpd admin port. */

@@ -10,6 +10,7 @@ import {
   adminUrls,
   credentialsFlag,
   numberFlag,
+  receiverThreadFromFlags,
   stringFlag,
   timingFromFlags,
   workloadFromFlags,
@@ -41,6 +42,8 @@ Target
 Workload
   --amount-min N --amount-max N (1..1000)  --reject-fraction F (0)  --pool-size N (16384)
   --accounts N (100)  --data-bytes N (0)  --seed N  --expiry-ms N (20000)  --tick-ms N (1)  --max-burst N
+  --receiver-thread on|off   receiving peer in its own worker thread (default on; off shares the
+                        sender's event loop and heap, for comparison)
 
 Output
   --report-dir DIR (reports)  --name NAME (profile name)  --interval-ms N (1000)
@@ -99,6 +102,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   const receiver = credentialsFlag(flags, 'receiver', 'bob:bob-secret');
   const workload = workloadFromFlags(flags);
   const timing = timingFromFlags(flags);
+  const receiverThread = receiverThreadFromFlags(flags);
   const intervalMs = numberFlag(flags, 'interval-ms', 1000);
   const summaryOnly = flags['summary-line'] === true;
   const log = (line: string) => console.error(`[loadgen] ${line}`);
@@ -153,6 +157,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       receiver,
       workload,
       ...timing,
+      receiverThread,
       intervalMs,
       log,
       signal: interrupt.signal,

@@ -18,6 +18,8 @@ export interface CompareOptions {
   readonly workload: WorkloadOptions;
   readonly tickMs: number;
   readonly maxBurst: number;
+  /** Run the receiving peer in its own worker thread (LoadSessionOptions.receiverThread). */
+  readonly receiverThread?: boolean;
   readonly ilpdCli?: string;
   readonly log: (line: string) => void;
   /** Stops the search (the running target is still stopped cleanly). */
@@ -88,6 +90,7 @@ async function searchTarget(name: CompareTargetName, o: CompareOptions): Promise
       workload: o.workload,
       tickMs: o.tickMs,
       maxBurst: o.maxBurst,
+      receiverThread: o.receiverThread,
     });
     try {
       if (o.warmupS > 0) {

@@ -8,6 +8,7 @@ import {
 } from '@ilpd/codec';
 import { BtpSession, BtpSessionError } from '../btp/btp-session';
 import { FLAG_REJECT, deriveFulfillment, payloadFlags } from '../workload/payload';
+import { ReceiverCounters } from './receiver-counters';
 
 const ILP_PREPARE = 12;
 const ILP_FULFILL = 13;
@@ -23,29 +24,69 @@ export interface LoadReceiverOptions {
   readonly address?: string;
   /** Code used for packets the workload flags for rejection. */
   readonly rejectCode: string;
+  /** Where the tallies go; a SharedArrayBuffer-backed one lets another thread read them. */
+  readonly counters?: ReceiverCounters;
+  /** Called once when the BTP connection closes, for whatever reason. */
+  readonly onClose?: (code: number, reason: string) => void;
+}
+
+/**
+ * What a load session needs from its receiving peer, whether it runs on the session's thread
+ * (LoadReceiver) or on its own (LoadReceiverThread).
+ */
+export interface ReceivingPeer {
+  /** Our ILP address; known once start() resolved. */
+  readonly address: string;
+  readonly prepares: number;
+  readonly fulfilled: number;
+  readonly rejected: number;
+  /** Amounts of fulfilled Prepares as they reached the receiver. */
+  readonly fulfilledAmount: number;
+  /** Set once the receiver's connection to the connector is gone. */
+  readonly closedWith: { readonly code: number; readonly reason: string } | undefined;
+  /** Connects, authenticates and learns the address (ILDCP) unless one was given. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
 }
 
 /**
  * The receiving peer: fulfills every loadgen Prepare with the preimage recomputed from the shared secret,
  * rejects flagged ones, and answers anything else with F06 (it was not expecting that payment).
  */
-export class LoadReceiver {
+export class LoadReceiver implements ReceivingPeer {
   readonly session: BtpSession;
+  readonly counters: ReceiverCounters;
   private addressValue: string | undefined;
   private rejects = new Map<string, Buffer>();
   private uncorkScheduled = false;
-  prepares = 0;
-  fulfilled = 0;
-  rejected = 0;
-  /** Amounts of fulfilled Prepares as they reached the receiver. */
-  fulfilledAmount = 0;
 
   constructor(private readonly options: LoadReceiverOptions) {
     this.addressValue = options.address;
+    this.counters = options.counters ?? new ReceiverCounters();
     this.session = new BtpSession(
       { url: options.url, username: options.username, token: options.token },
-      { onIlpRequest: (id, ilp) => this.onPrepare(id, ilp) },
+      { onIlpRequest: (id, ilp) => this.onPrepare(id, ilp), onClose: options.onClose },
     );
+  }
+
+  get prepares(): number {
+    return this.counters.prepares;
+  }
+
+  get fulfilled(): number {
+    return this.counters.fulfilled;
+  }
+
+  get rejected(): number {
+    return this.counters.rejected;
+  }
+
+  get fulfilledAmount(): number {
+    return this.counters.fulfilledAmount;
+  }
+
+  get closedWith(): { readonly code: number; readonly reason: string } | undefined {
+    return this.session.closedWith;
   }
 
   get address(): string {
@@ -88,31 +129,30 @@ export class LoadReceiver {
       this.session.cork();
       process.nextTick(this.flush);
     }
+    const counters = this.counters;
     if (ilp.length === 0 || ilp[0] !== ILP_PREPARE) {
-      this.rejected++;
+      counters.countNotPrepare();
       this.session.respondIlp(requestId, this.rejectPacket('F01', 'expected an ILP Prepare'));
       return;
     }
-    this.prepares++;
     let response: Buffer;
     try {
       const prepare = decodePrepare(ilp);
       const data = prepare.data;
       const flags = payloadFlags(data);
       if (flags < 0) {
-        this.rejected++;
+        counters.countRejected();
         response = this.rejectPacket('F06', 'unexpected payment');
       } else if ((flags & FLAG_REJECT) !== 0) {
-        this.rejected++;
+        counters.countRejected();
         response = this.rejectPacket(this.options.rejectCode, 'rejected by loadgen workload');
       } else {
         const fulfillment = deriveFulfillment(this.options.secret, prepare.destinationBytes, data);
-        this.fulfilled++;
-        this.fulfilledAmount += Number(prepare.amount);
         response = encodeFulfill({ fulfillment, data: EMPTY });
+        counters.countFulfilled(Number(prepare.amount));
       }
     } catch {
-      this.rejected++;
+      counters.countRejected();
       response = this.rejectPacket('F01', 'invalid ILP Prepare');
     }
     this.session.respondIlp(requestId, response);

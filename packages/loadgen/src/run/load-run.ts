@@ -20,6 +20,8 @@ export interface LoadRunOptions {
   readonly workload: WorkloadOptions;
   readonly tickMs: number;
   readonly maxBurst: number;
+  /** Run the receiving peer in its own worker thread (LoadSessionOptions.receiverThread). */
+  readonly receiverThread?: boolean;
   readonly intervalMs: number;
   readonly log: (line: string) => void;
   readonly samplerEnv?: SamplerEnv;
@@ -68,6 +70,7 @@ export async function runLoad(o: LoadRunOptions): Promise<LoadReport> {
     workload: o.workload,
     tickMs: o.tickMs,
     maxBurst: o.maxBurst,
+    receiverThread: o.receiverThread,
   });
   try {
     o.log(
@@ -143,7 +146,13 @@ export async function runLoad(o: LoadRunOptions): Promise<LoadReport> {
         ...(t.metricsUrl ? { metricsUrl: t.metricsUrl } : {}),
         ...(t.balancesUrl ? { balancesUrl: t.balancesUrl } : {}),
       },
-      workload: { ...o.workload, warmupS: o.warmupS, tickMs: o.tickMs, intervalMs: o.intervalMs },
+      workload: {
+        ...o.workload,
+        warmupS: o.warmupS,
+        tickMs: o.tickMs,
+        intervalMs: o.intervalMs,
+        receiverThread: o.receiverThread !== false,
+      },
       machine: {
         nproc: availableParallelism(),
         clkTck: env.clkTck,

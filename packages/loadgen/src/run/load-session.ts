@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { DaemonSampler } from '../daemon/sampler';
 import { SelfCpuMeter } from '../daemon/sampler';
 import type { Credentials } from '../daemon/targets';
-import { LoadReceiver } from '../peers/load-receiver';
+import { LoadReceiver, type ReceivingPeer } from '../peers/load-receiver';
+import { LoadReceiverThread } from '../peers/load-receiver-thread';
 import { LoadSender } from '../peers/load-sender';
 import { OpenLoopSchedule } from '../schedule/open-loop-schedule';
 import type { RateSegment } from '../schedule/profiles';
@@ -44,6 +45,11 @@ export interface LoadSessionOptions {
   readonly workload: WorkloadOptions;
   readonly tickMs: number;
   readonly maxBurst: number;
+  /**
+   * Run the receiving peer in its own worker thread (default), so its work and GC pauses never delay the
+   * sender; false keeps it on the sender's thread, for comparison.
+   */
+  readonly receiverThread?: boolean;
 }
 
 export interface PhaseOptions {
@@ -74,20 +80,24 @@ const now = (): number => performance.now();
 export class LoadSession {
   private constructor(
     readonly sender: LoadSender,
-    readonly receiver: LoadReceiver,
+    readonly receiver: ReceivingPeer,
     readonly pool: PacketPool,
     private readonly options: LoadSessionOptions,
   ) {}
 
   static async open(o: LoadSessionOptions): Promise<LoadSession> {
     const secret = randomBytes(32);
-    const receiver = new LoadReceiver({
+    const receiverOptions = {
       url: o.receiverUrl,
       ...o.receiver,
       secret,
       address: o.receiverAddress,
       rejectCode: o.workload.rejectCode,
-    });
+    };
+    const receiver: ReceivingPeer =
+      o.receiverThread === false
+        ? new LoadReceiver(receiverOptions)
+        : new LoadReceiverThread(receiverOptions);
     await receiver.start();
     const w = o.workload;
     const pool = buildPacketPool({ receiverAddress: receiver.address, secret, size: w.poolSize, ...w });
@@ -187,11 +197,11 @@ export class LoadSession {
 
   /** Describes a BTP session that closed under us, if any (a dead connector ends the phase). */
   lostConnection(): string | undefined {
-    for (const [who, session] of [
+    for (const [who, peer] of [
       ['sender', this.sender.session],
-      ['receiver', this.receiver.session],
+      ['receiver', this.receiver],
     ] as const) {
-      const c = session.closedWith;
+      const c = peer.closedWith;
       if (c) return `the ${who}'s BTP connection closed (code ${c.code}${c.reason ? `: ${c.reason}` : ''})`;
     }
     return undefined;

@@ -22,6 +22,12 @@ export interface BatchWriterOptions {
    * out the moment it completes. Above 0 it caps the writes per second at low and moderate load.
    */
   readonly flushIntervalMs: number;
+  /**
+   * How long an op pushed with push() (nobody waits for it) may wait for a durable op to ride along
+   * with before it is written on its own (default 0: it is written like any other). Such ops never
+   * start a write by themselves sooner, so they add no write of their own while durable ops keep coming.
+   */
+  readonly lazyFlushMs?: number;
   /** Attempts per batch before its ops are rejected (default 5). */
   readonly maxAttempts?: number;
   /** Delay before the first retry; doubles on each further retry (default 5 ms). */
@@ -57,6 +63,11 @@ export class LedgerBatchWriter<Op> {
   private retryTimer: NodeJS.Timeout | undefined;
   /** performance.now() when the oldest queued op was pushed; -Infinity once the queue is overdue. */
   private oldestAt = 0;
+  /** Queued ops someone waits for (pushDurable); with none, only lazyFlushMs makes the queue due. */
+  private queuedDurable = 0;
+  private readonly lazyFlushMs: number;
+  /** performance.now() at which `timer` fires. */
+  private timerDueAt = 0;
   /** Ops ever pushed / ever settled (written or failed for good); flush() waits on these counts. */
   private pushed = 0;
   private settled = 0;
@@ -72,6 +83,7 @@ export class LedgerBatchWriter<Op> {
     if (!(options.batchSize >= 1)) throw new RangeError('batchSize must be at least 1');
     this.maxAttempts = options.maxAttempts ?? 5;
     this.retryDelayMs = options.retryDelayMs ?? 5;
+    this.lazyFlushMs = options.lazyFlushMs ?? 0;
   }
 
   /** Ops pushed but not yet durable (queued or being written). */
@@ -118,6 +130,7 @@ export class LedgerBatchWriter<Op> {
     this.ops.push(op);
     this.resolves.push(resolve);
     this.rejects.push(reject);
+    if (resolve !== undefined) this.queuedDurable++;
     // A write in flight sends what queued meanwhile when it completes (finishWrite).
     if (!this.writing) this.schedule();
   }
@@ -125,7 +138,8 @@ export class LedgerBatchWriter<Op> {
   /** Milliseconds until the queued ops are due to be written (<= 0: now). */
   private dueInMs(): number {
     if (this.ops.length >= this.options.batchSize) return 0;
-    return this.oldestAt + this.options.flushIntervalMs - performance.now();
+    const gather = this.queuedDurable > 0 ? this.options.flushIntervalMs : this.lazyFlushMs;
+    return this.oldestAt + gather - performance.now();
   }
 
   /** Arranges the next write: at the next turn of the loop if due (gathering that turn's ops), else on a timer. */
@@ -133,7 +147,10 @@ export class LedgerBatchWriter<Op> {
     const wait = this.dueInMs();
     if (wait <= 0) {
       this.scheduleImmediate();
-    } else if (this.timer === undefined) {
+    } else if (this.timer === undefined || performance.now() + wait < this.timerDueAt) {
+      // A durable op may make the queue due sooner than the lazy ops' timer said.
+      if (this.timer !== undefined) clearTimeout(this.timer);
+      this.timerDueAt = performance.now() + wait;
       this.timer = setTimeout(() => {
         this.timer = undefined;
         this.startWrite();
@@ -163,6 +180,7 @@ export class LedgerBatchWriter<Op> {
     const ops = this.ops.splice(0, n);
     const resolves = this.resolves.splice(0, n);
     const rejects = this.rejects.splice(0, n);
+    for (let i = 0; i < n; i++) if (resolves[i] !== undefined) this.queuedDurable--;
     if (this.ops.length > 0) this.oldestAt = -Infinity;
     this.writing = true;
     this.inFlight = n;

@@ -274,4 +274,52 @@ describe('LedgerBatchWriter', () => {
     expect(sink.writes).toEqual([{ ops: [1, 2], attempt: 0 }]);
     expect(() => w.push(3)).toThrow(expect.objectContaining({ code: 'ILPD_ERR_LEDGER_UNAVAILABLE' }));
   });
+  describe('ops nobody waits for (lazyFlushMs)', () => {
+    test('wait for a durable op and go out in the same write', async () => {
+      const sink = new RecordingSink();
+      const w = writer(sink, { batchSize: 100, flushIntervalMs: 0, lazyFlushMs: 10_000 });
+      w.push(1);
+      w.push(2);
+      await sleep(20);
+      expect(sink.writes).toEqual([]);
+      await w.pushDurable(3);
+      expect(sink.writes).toEqual([{ ops: [1, 2, 3], attempt: 0 }]);
+    });
+
+    test('go out on their own once they have waited lazyFlushMs', async () => {
+      const sink = new RecordingSink();
+      const w = writer(sink, { batchSize: 100, flushIntervalMs: 0, lazyFlushMs: 30 });
+      w.push(1);
+      await sleep(5);
+      expect(sink.writes).toEqual([]);
+      await w.flush();
+      expect(sink.writes).toEqual([{ ops: [1], attempt: 0 }]);
+      w.push(2);
+      await sleep(80);
+      expect(sink.writes).toEqual([
+        { ops: [1], attempt: 0 },
+        { ops: [2], attempt: 0 },
+      ]);
+    });
+
+    test('do not hold back a durable op behind their longer timer', async () => {
+      const sink = new RecordingSink();
+      const w = writer(sink, { batchSize: 100, flushIntervalMs: 20, lazyFlushMs: 10_000 });
+      w.push(1);
+      const started = performance.now();
+      await w.pushDurable(2);
+      expect(performance.now() - started).toBeLessThan(2_000);
+      expect(sink.writes).toEqual([{ ops: [1, 2], attempt: 0 }]);
+    });
+
+    test('are overdue behind a full batch', async () => {
+      const sink = new RecordingSink();
+      const w = writer(sink, { batchSize: 2, flushIntervalMs: 0, lazyFlushMs: 10_000 });
+      w.push(1);
+      w.push(2);
+      w.push(3);
+      await sleep(20);
+      expect(sink.writes.map((x) => x.ops)).toEqual([[1, 2], [3]]);
+    });
+  });
 });

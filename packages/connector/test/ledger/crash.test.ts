@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -17,26 +17,19 @@ interface RunLog {
 
 /** Runs the child until it has acked some posts, then kill -9s it after a random extra delay. */
 function runAndKill(path: string, runId: number): Promise<RunLog> {
+  const eventLog = `${path}.events-${runId}`;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-r', REGISTER, CHILD, path, String(runId)], {
+    const child = spawn(process.execPath, ['-r', REGISTER, CHILD, path, String(runId), eventLog], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const log: RunLog = { posting: new Map(), acked: new Set() };
-    let buffered = '';
+    let acked = false;
     let stderr = '';
     let killTimer: NodeJS.Timeout | undefined;
     const failTimer = setTimeout(() => child.kill('SIGKILL'), 20_000);
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk: string) => {
-      buffered += chunk;
-      const lines = buffered.split('\n');
-      buffered = lines.pop() ?? '';
-      for (const line of lines) {
-        const [kind, id, amount] = line.split(' ');
-        if (kind === 'POSTING') log.posting.set(id, BigInt(amount));
-        if (kind === 'ACK') log.acked.add(id);
-      }
-      if (killTimer === undefined && log.acked.size > 0) {
+      if (chunk.includes('ACKED')) acked = true;
+      if (killTimer === undefined && acked) {
         killTimer = setTimeout(() => child.kill('SIGKILL'), Math.floor(Math.random() * 250));
       }
     });
@@ -45,6 +38,7 @@ function runAndKill(path: string, runId: number): Promise<RunLog> {
     child.on('exit', (_code, signal) => {
       clearTimeout(failTimer);
       clearTimeout(killTimer);
+      const log = readEventLog(eventLog);
       if (signal !== 'SIGKILL' || log.acked.size === 0) {
         reject(new Error(`crash child ended without being killed mid-run (signal ${signal}): ${stderr}`));
       } else {
@@ -52,6 +46,18 @@ function runAndKill(path: string, runId: number): Promise<RunLog> {
       }
     });
   });
+}
+
+/** The child's event log; a line cut short by the kill is ignored. */
+function readEventLog(file: string): RunLog {
+  const log: RunLog = { posting: new Map(), acked: new Set() };
+  const text = readFileSync(file, 'utf8');
+  for (const line of text.slice(0, text.lastIndexOf('\n') + 1).split('\n')) {
+    const [kind, id, amount] = line.split(' ');
+    if (kind === 'POSTING') log.posting.set(id, BigInt(amount));
+    if (kind === 'ACK') log.acked.add(id);
+  }
+  return log;
 }
 
 function open(path: string): InspectableLedger {

@@ -1,15 +1,18 @@
 /**
  * Child process of the crash test: posts packets through the embedded ledger as fast as it can and
- * prints one stdout line per event, so the parent can kill -9 it at any moment and then check the store:
+ * appends one line per event to the event log with a synchronous write (stdout to a pipe may buffer in
+ * this process and die with it), so the parent can kill -9 it at any moment and then check the store:
  *   POSTING <seq> <amount>   a post was handed to the ledger
  *   ACK <seq>                that post is durable (its promise resolved)
  *   OPEN <amount>            a reservation deliberately left pending
  */
+import { openSync, writeSync } from 'node:fs';
 import pino from 'pino';
 import { createLedger } from '../../../src/ledger';
 
 async function main(): Promise<void> {
-  const [path, runId] = process.argv.slice(2);
+  const [path, runId, eventLog] = process.argv.slice(2);
+  const events = openSync(eventLog, 'a');
   const ledger = createLedger(
     {
       backend: 'embedded',
@@ -26,8 +29,16 @@ async function main(): Promise<void> {
   await ledger.registerPeer({ peerId: 'alice', assetCode: 'USD', assetScale: 2 });
   await ledger.registerPeer({ peerId: 'bob', assetCode: 'USD', assetScale: 2 });
   const out: string[] = [];
+  let announcedAck = false;
   const write = () => {
-    if (out.length > 0) process.stdout.write(out.splice(0).join(''));
+    if (out.length === 0) return;
+    const text = out.splice(0).join('');
+    writeSync(events, text);
+    // Only tells the parent when to start its kill timer; the event log is the record.
+    if (!announcedAck && text.includes('ACK')) {
+      announcedAck = true;
+      process.stdout.write('ACKED\n');
+    }
   };
   let seq = 0;
   for (;;) {

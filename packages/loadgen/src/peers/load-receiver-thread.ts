@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { BtpSessionError } from '../btp/btp-session';
-import type { LoadReceiverOptions, ReceivingPeer } from './load-receiver';
+import { ReceiverReadings, type LoadReceiverOptions, type ReceivingPeer } from './load-receiver';
 import { ReceiverCounters } from './receiver-counters';
 import type {
   ReceiverThreadCommand,
@@ -41,39 +41,15 @@ interface Pending {
  * connector). Counters are shared memory, read synchronously; a close of the receiver's connection, or
  * the thread's death, shows up in closedWith.
  */
-export class LoadReceiverThread implements ReceivingPeer {
+export class LoadReceiverThread extends ReceiverReadings implements ReceivingPeer {
   private worker: Worker | undefined;
-  private readonly sharedCounters = new SharedArrayBuffer(ReceiverCounters.BYTES);
-  private readonly counters = new ReceiverCounters(this.sharedCounters);
-  private addressValue: string | undefined;
   private starting: Pending | undefined;
   private stopping = false;
   private lastError: Error | undefined;
   private closed: { readonly code: number; readonly reason: string } | undefined;
 
   constructor(private readonly options: LoadReceiverThreadOptions) {
-    this.addressValue = options.address;
-  }
-
-  get address(): string {
-    if (this.addressValue === undefined) throw new Error('receiver address unknown before start()');
-    return this.addressValue;
-  }
-
-  get prepares(): number {
-    return this.counters.prepares;
-  }
-
-  get fulfilled(): number {
-    return this.counters.fulfilled;
-  }
-
-  get rejected(): number {
-    return this.counters.rejected;
-  }
-
-  get fulfilledAmount(): number {
-    return this.counters.fulfilledAmount;
+    super(new ReceiverCounters(new SharedArrayBuffer(ReceiverCounters.BYTES)), options.address);
   }
 
   get closedWith(): { readonly code: number; readonly reason: string } | undefined {
@@ -95,7 +71,7 @@ export class LoadReceiverThread implements ReceivingPeer {
       secret: o.secret,
       address: o.address,
       rejectCode: o.rejectCode,
-      counters: this.sharedCounters,
+      counters: this.counters.buffer as SharedArrayBuffer,
     };
     const worker = new Worker(o.file ?? defaultReceiverThreadFile(), {
       workerData: data,

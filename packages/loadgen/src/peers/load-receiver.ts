@@ -49,24 +49,16 @@ export interface ReceivingPeer {
   stop(): Promise<void>;
 }
 
-/**
- * The receiving peer: fulfills every loadgen Prepare with the preimage recomputed from the shared secret,
- * rejects flagged ones, and answers anything else with F06 (it was not expecting that payment).
- */
-export class LoadReceiver implements ReceivingPeer {
-  readonly session: BtpSession;
-  readonly counters: ReceiverCounters;
-  private addressValue: string | undefined;
-  private rejects = new Map<string, Buffer>();
-  private uncorkScheduled = false;
+/** What both receivers (inline and in a thread) read the same way: the address and the counters. */
+export abstract class ReceiverReadings {
+  protected constructor(
+    readonly counters: ReceiverCounters,
+    protected addressValue: string | undefined,
+  ) {}
 
-  constructor(private readonly options: LoadReceiverOptions) {
-    this.addressValue = options.address;
-    this.counters = options.counters ?? new ReceiverCounters();
-    this.session = new BtpSession(
-      { url: options.url, username: options.username, token: options.token },
-      { onIlpRequest: (id, ilp) => this.onPrepare(id, ilp), onClose: options.onClose },
-    );
+  get address(): string {
+    if (this.addressValue === undefined) throw new Error('receiver address unknown before start()');
+    return this.addressValue;
   }
 
   get prepares(): number {
@@ -84,14 +76,27 @@ export class LoadReceiver implements ReceivingPeer {
   get fulfilledAmount(): number {
     return this.counters.fulfilledAmount;
   }
+}
+
+/**
+ * The receiving peer: fulfills every loadgen Prepare with the preimage recomputed from the shared secret,
+ * rejects flagged ones, and answers anything else with F06 (it was not expecting that payment).
+ */
+export class LoadReceiver extends ReceiverReadings implements ReceivingPeer {
+  readonly session: BtpSession;
+  private rejects = new Map<string, Buffer>();
+  private uncorkScheduled = false;
+
+  constructor(private readonly options: LoadReceiverOptions) {
+    super(options.counters ?? new ReceiverCounters(), options.address);
+    this.session = new BtpSession(
+      { url: options.url, username: options.username, token: options.token },
+      { onIlpRequest: (id, ilp) => this.onPrepare(id, ilp), onClose: options.onClose },
+    );
+  }
 
   get closedWith(): { readonly code: number; readonly reason: string } | undefined {
     return this.session.closedWith;
-  }
-
-  get address(): string {
-    if (this.addressValue === undefined) throw new Error('receiver address unknown before start()');
-    return this.addressValue;
   }
 
   async start(): Promise<void> {

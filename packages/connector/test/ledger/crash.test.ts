@@ -7,7 +7,7 @@ import { createLedger, type InspectableLedger } from '../../src/ledger';
 import { SqliteLedgerStore } from '../../src/ledger/embedded/sqlite-store';
 
 const CHILD = join(__dirname, 'support', 'crash-child.ts');
-const REGISTER = join(__dirname, 'support', 'register-ts.js');
+const REGISTER = join(__dirname, '..', '..', '..', '..', 'test', 'helpers', 'register-ts.cjs');
 const KILLS = 12;
 
 interface RunLog {

@@ -98,7 +98,7 @@ describe('tigerbeetle backend with no reachable cluster', () => {
         process.execPath,
         [
           '-r',
-          join(__dirname, 'support', 'register-ts.js'),
+          join(__dirname, '..', '..', '..', '..', 'test', 'helpers', 'register-ts.cjs'),
           join(__dirname, 'support', 'unreachable-child.ts'),
           address,
           mode,

@@ -4,22 +4,10 @@
 /**
  * Writer-thread entry used only when the ledger itself runs from its TypeScript sources (jest, or a
  * `node -r` TypeScript hook): a worker thread does not inherit the parent thread's transpiler, so this
- * compiles the .ts files with swc (a dev dependency) as they are required. A build (dist) never uses
- * this file: it starts writer-thread.js directly.
+ * registers the repo's TypeScript hook first. A build (dist) never uses this file: it starts
+ * writer-thread.js directly.
  */
-const fs = require('node:fs');
 const path = require('node:path');
-const { transformSync } = require('@swc/core');
 
-if (require.extensions['.ts'] === undefined) {
-  require.extensions['.ts'] = (module, filename) => {
-    const { code } = transformSync(fs.readFileSync(filename, 'utf8'), {
-      filename,
-      jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
-      module: { type: 'commonjs' },
-    });
-    module._compile(code, filename);
-  };
-}
-
+require(path.resolve(__dirname, '../../../../../test/helpers/register-ts.cjs'));
 require(path.join(__dirname, 'writer-thread.ts'));

@@ -8,7 +8,7 @@
  *   666002  the thread commits the batch, then exits before answering (first attempt only), so the
  *           main thread must replay a batch that is in fact durable.
  */
-require('./register-ts.js');
+require('../../../../../test/helpers/register-ts.cjs');
 const { parentPort, workerData } = require('node:worker_threads');
 const { LedgerStoreService, serveLedgerStore } = require('../../../src/ledger/embedded/store-service.ts');
 const { unpackWrites } = require('../../../src/ledger/embedded/packed-writes.ts');

@@ -53,6 +53,11 @@ export const ERROR_CODES = {
     description: 'the reservation is unknown, already resolved or timed out',
   },
   ILPD_ERR_LEDGER_UNKNOWN_ACCOUNT: { ilpCode: 'T00', description: 'the peer has no ledger account' },
+  // Settlement (never on the packet path: settlement runs beside forwarding).
+  ILPD_ERR_SETTLEMENT_UNAVAILABLE: {
+    ilpCode: 'T00',
+    description: "no endpoint of the settlement chain answers (or every endpoint's circuit is open)",
+  },
   // Configuration (never reach the packet path: they stop startup).
   ILPD_ERR_CONFIG: { ilpCode: 'T00', description: 'the configuration is invalid' },
 } as const satisfies Record<string, DaemonErrorSpec>;

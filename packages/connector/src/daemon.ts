@@ -5,7 +5,7 @@ import { AdminServer, type Readiness } from './http/admin-server';
 import { IldcpHost } from './ildcp/ildcp-host';
 import { fetchAddressFromParent } from './ildcp/ildcp-client';
 import { createLedger, type InspectableLedger } from './ledger';
-import { addressOrEmpty, SettableNodeIdentity } from './packet/node-identity';
+import { addressOrEmpty, SettableNodeIdentity } from './node-identity';
 import { PacketEngine } from './engine/packet-engine';
 import { PacketPipeline } from './packet/pipeline';
 import { RouteBroadcaster } from './routing/route-broadcaster';
@@ -128,7 +128,7 @@ export class Daemon {
     );
 
     this.metrics.collectFrom({
-      packetsInFlight: () => this.registry.inFlight.value,
+      packetsInFlight: () => this.engine.inFlight.value,
       engineQueueDepth: () => this.engine.queueDepth,
       peers: () => this.registry.peerStates(),
       ledgerReady: () => this.ledger.isReady(),
@@ -219,7 +219,7 @@ export class Daemon {
   private async shutdown(): Promise<void> {
     const wasStarted = this.phase !== 'new';
     this.phase = 'stopping';
-    this.logger.info({ inFlight: this.registry.inFlight.value }, 'ilpd stopping: draining in-flight packets');
+    this.logger.info({ inFlight: this.engine.inFlight.value }, 'ilpd stopping: draining in-flight packets');
     this.btpServer.stopAccepting();
     this.admin.stopAccepting();
     for (const client of this.btpClients) client.stop();
@@ -234,7 +234,7 @@ export class Daemon {
     const drained = await this.drainInFlight();
     if (!drained) {
       this.logger.warn(
-        { inFlight: this.registry.inFlight.value, drainTimeoutMs: this.config.shutdown.drainTimeoutMs },
+        { inFlight: this.engine.inFlight.value, drainTimeoutMs: this.config.shutdown.drainTimeoutMs },
         'drain timeout: closing sessions with packets still in flight',
       );
     }
@@ -255,7 +255,7 @@ export class Daemon {
       timer = setTimeout(() => resolve(false), this.config.shutdown.drainTimeoutMs);
     });
     try {
-      return await Promise.race([this.registry.inFlight.whenIdle().then(() => true), timeout]);
+      return await Promise.race([this.engine.inFlight.whenIdle().then(() => true), timeout]);
     } finally {
       clearTimeout(timer);
     }

@@ -19,12 +19,12 @@ import { encodeFulfill, encodePrepare, encodeReject, type PrepareView } from '@i
 import pino from 'pino';
 import { parseConfig } from '../config/load';
 import type { DaemonConfig } from '../config/types';
-import { PacketEngine, type PacketProcessor } from '../engine/packet-engine';
+import { PacketEngine } from '../engine/packet-engine';
 import { IldcpHost } from '../ildcp/ildcp-host';
 import { createLedger } from '../ledger';
-import { SettableNodeIdentity } from '../packet/node-identity';
+import { SettableNodeIdentity } from '../node-identity';
 import { PacketPipeline } from '../packet/pipeline';
-import type { PeerLink } from '../packet/types';
+import type { PacketProcessor, PeerLink } from '../ports';
 import { RouteBroadcaster } from '../routing/route-broadcaster';
 import { RoutingTable } from '../routing/routing-table';
 import { DaemonMetrics } from '../telemetry/metrics';
@@ -65,7 +65,7 @@ function preparePool(): Buffer[] {
 /** The decode target's stand-in for the pipeline: reads what routing would read, answers at once. */
 let fieldsRead = 0;
 const answeringProcessor: PacketProcessor = {
-  processPrepare(_from: string, prepare: PrepareView): Promise<Buffer> {
+  process(_from: string, prepare: PrepareView): Promise<Buffer> {
     fieldsRead += prepare.destination.length + Number(prepare.amount & 1n);
     return Promise.resolve(FULFILL);
   },

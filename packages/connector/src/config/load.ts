@@ -95,15 +95,3 @@ function deepFreeze<T>(value: T): T {
   }
   return value;
 }
-
-// Compile-time proof that the schema produces exactly the DaemonConfig contract, in both directions.
-type DeepMutable<T> = T extends bigint | string | number | boolean | undefined
-  ? T
-  : T extends readonly (infer U)[]
-    ? DeepMutable<U>[]
-    : { -readonly [K in keyof T]: DeepMutable<T[K]> };
-export type SchemaMatchesContract = [
-  ConfigDocument extends Omit<DaemonConfig, 'configDir'> ? true : never,
-  DeepMutable<Omit<DaemonConfig, 'configDir'>> extends ConfigDocument ? true : never,
-];
-export const schemaMatchesContract: SchemaMatchesContract = [true, true];

@@ -3,16 +3,10 @@ import type { PrepareView } from '@ilpd/codec';
 import type { Logger } from 'pino';
 import type { DaemonConfig } from '../config/types';
 import { DaemonError } from '../errors';
-import { systemClock, type Clock } from '../packet/clock';
 import { decodeIncomingPrepare } from '../packet/stages/validate';
-import type { IlpHandler } from '../packet/types';
+import { systemClock, type Clock, type IlpHandler, type PacketProcessor } from '../ports';
+import { InFlightCounter } from './in-flight';
 import { WorkerPoolDecoder } from './worker-pool-decoder';
-
-/** What the engine hands decoded packets to: the packet pipeline. */
-export interface PacketProcessor {
-  processPrepare(fromPeerId: string, prepare: PrepareView, receivedAt: number): Promise<Buffer>;
-  rejectInvalid(fromPeerId: string, err: unknown, receivedAt: number): Buffer;
-}
 
 export interface PacketEngineOptions {
   readonly processor: PacketProcessor;
@@ -24,11 +18,12 @@ export interface PacketEngineOptions {
 }
 
 /**
- * The ingress of the packet path: every ILP packet a peer sends goes through `handleIlp`, is decoded
- * and validated, then handed to the pipeline. With `engine.workers` = 0 decoding runs inline, as each
- * packet arrives (it costs less than any hand-off); with N > 0 it runs in a pool of N workers on
- * micro-batches (WorkerPoolDecoder). At most `engine.maxQueue` packets are admitted and unanswered at
- * any time; beyond that, Prepares are answered T03 at once, undecoded, so a flood never grows a queue.
+ * The one entry of the packet path: every ILP packet a peer sends goes through `handleIlp`, is decoded
+ * and validated, then handed to the pipeline (`process`). With `engine.workers` = 0 decoding runs
+ * inline, as each packet arrives (it costs less than any hand-off); with N > 0 it runs in a pool of N
+ * workers on micro-batches (WorkerPoolDecoder). At most `engine.maxQueue` packets are admitted and
+ * unanswered at any time (`inFlight`, the count shutdown drains); beyond that, Prepares are answered
+ * T03 at once, undecoded, so a flood never grows a queue.
  */
 export class PacketEngine implements IlpHandler {
   private readonly processor: PacketProcessor;
@@ -38,7 +33,8 @@ export class PacketEngine implements IlpHandler {
   private readonly notRunning: DaemonError;
   private phase: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
   private pool: WorkerPoolDecoder | undefined;
-  private depth = 0;
+  /** Prepares admitted and not yet answered. */
+  readonly inFlight = new InFlightCounter();
   private stopPromise: Promise<void> | undefined;
 
   constructor(private readonly options: PacketEngineOptions) {
@@ -50,9 +46,9 @@ export class PacketEngine implements IlpHandler {
     this.notRunning = new DaemonError('ILPD_ERR_BUSY', 'the packet engine is not running');
   }
 
-  /** Packets admitted and not yet answered. */
+  /** Packets handed to the worker pool and not yet decoded (0 when decoding inline). */
   get queueDepth(): number {
-    return this.depth;
+    return this.pool?.queued ?? 0;
   }
 
   /** Micro-batches handed to the worker pool so far (0 when decoding inline). */
@@ -79,14 +75,16 @@ export class PacketEngine implements IlpHandler {
     const receivedAt = this.clock.monotonic();
     if (this.phase !== 'running')
       return this.processor.rejectInvalid(fromPeerId, this.notRunning, receivedAt);
-    if (this.depth >= this.maxQueue) return this.processor.rejectInvalid(fromPeerId, this.busy, receivedAt);
-    this.depth++;
+    const inFlight = this.inFlight;
+    if (inFlight.value >= this.maxQueue)
+      return this.processor.rejectInvalid(fromPeerId, this.busy, receivedAt);
+    inFlight.begin();
     try {
       return await (this.pool === undefined
         ? this.decodeInline(fromPeerId, ilp, receivedAt)
         : this.pool.decode(fromPeerId, ilp, receivedAt));
     } finally {
-      this.depth--;
+      inFlight.end();
     }
   }
 
@@ -112,6 +110,6 @@ export class PacketEngine implements IlpHandler {
     } catch (err) {
       return this.processor.rejectInvalid(fromPeerId, err, receivedAt);
     }
-    return this.processor.processPrepare(fromPeerId, prepare, receivedAt);
+    return this.processor.process(fromPeerId, prepare, receivedAt);
   }
 }

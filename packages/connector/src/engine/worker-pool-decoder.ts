@@ -11,7 +11,7 @@ import {
   type PacketFault,
 } from './batch';
 import { MicroBatch } from './micro-batch';
-import type { PacketProcessor } from './packet-engine';
+import type { PacketProcessor } from '../ports';
 
 export interface WorkerPoolDecoderOptions {
   readonly processor: PacketProcessor;
@@ -34,6 +34,7 @@ export class WorkerPoolDecoder {
   private open: MicroBatch | undefined;
   private flushTimer: NodeJS.Immediate | undefined;
   private batchesInPool = 0;
+  private packetsInPool = 0;
   private batchCount = 0;
   private idleWaiters: Array<() => void> = [];
 
@@ -52,6 +53,11 @@ export class WorkerPoolDecoder {
     });
     // A worker that dies while idle: piscina replaces it; there is no batch to answer.
     this.pool.on('error', (err: unknown) => options.logger.error({ err }, 'packet engine worker failed'));
+  }
+
+  /** Packets collected or handed to the pool and not yet decoded. */
+  get queued(): number {
+    return this.packetsInPool + (this.open?.size ?? 0);
   }
 
   /** Micro-batches handed to the pool so far. */
@@ -88,6 +94,7 @@ export class WorkerPoolDecoder {
     this.open = undefined;
     const buffer = packBatch(batch.packets);
     this.batchesInPool++;
+    this.packetsInPool += batch.size;
     this.batchCount++;
     this.pool
       .run(buffer, { transferList: [buffer] })
@@ -103,6 +110,7 @@ export class WorkerPoolDecoder {
       )
       .catch((err: unknown) => this.failBatch(batch, err))
       .finally(() => {
+        this.packetsInPool -= batch.size;
         if (--this.batchesInPool === 0 && this.idleWaiters.length > 0) {
           const waiters = this.idleWaiters;
           this.idleWaiters = [];
@@ -119,9 +127,7 @@ export class WorkerPoolDecoder {
       const status = reader.status(i);
       const from = batch.from[i];
       if (status === VERDICT_VALID) {
-        batch.answerNext(
-          processor.processPrepare(from, reader.view(i, batch.packets[i]), batch.receivedAt[i]),
-        );
+        batch.answerNext(processor.process(from, reader.view(i, batch.packets[i]), batch.receivedAt[i]));
         continue;
       }
       const fault = status === VERDICT_INVALID ? verdicts.faults[nextFault++] : undefined;

@@ -5,10 +5,10 @@ import {
   isCodecError,
   isValidIlpAddress,
   type IldcpResponse,
+  IlpPacketType,
 } from '@ilpd/codec';
 import { DaemonError } from '../errors';
-import { ILP_FULFILL, ILP_REJECT } from '../packet/stages/validate';
-import type { PeerLink } from '../packet/types';
+import type { PeerLink } from '../ports';
 
 const CONNECT_POLL_MS = 25;
 
@@ -43,14 +43,14 @@ export async function fetchAddressFromParent(
 
 export function parseIldcpAnswer(parentId: string, response: Buffer): IldcpResponse {
   try {
-    if (response[0] === ILP_REJECT) {
+    if (response[0] === IlpPacketType.Reject) {
       const reject = decodeReject(response);
       throw new DaemonError(
         'ILPD_ERR_ILDCP',
         `parent ${parentId} rejected ILDCP: ${reject.code} ${reject.message} (triggered by ${reject.triggeredBy})`,
       );
     }
-    if (response[0] !== ILP_FULFILL) {
+    if (response[0] !== IlpPacketType.Fulfill) {
       throw new DaemonError(
         'ILPD_ERR_ILDCP',
         `parent ${parentId} answered ILDCP with packet type ${response[0]}`,

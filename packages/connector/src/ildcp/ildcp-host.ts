@@ -1,17 +1,12 @@
 import { encodeIldcpResponse, type PrepareView } from '@ilpd/codec';
 import type { PeerConfig } from '../config/types';
 import { DaemonError } from '../errors';
-import type { IldcpRequestHandler } from '../packet/stages/local-destinations';
-import type { NodeIdentity } from '../packet/types';
+import { childAddress } from '../node-identity';
+import type { IldcpRequestHandler, NodeIdentity } from '../ports';
 
 export interface IldcpHostOptions {
   readonly peers: readonly PeerConfig[];
   readonly identity: NodeIdentity;
-}
-
-/** The address we assign a child: our address plus its peer id as one more segment. */
-export function childAddress(ourAddress: string, peerId: string): string {
-  return `${ourAddress}.${peerId}`;
 }
 
 /**

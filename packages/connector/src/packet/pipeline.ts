@@ -3,26 +3,26 @@ import type { Logger } from 'pino';
 import type { DaemonConfig } from '../config/types';
 import { DaemonError, ilpCodeOf } from '../errors';
 import type { Ledger, PacketHandle } from '../ledger/types';
+import { addressOrEmpty } from '../node-identity';
+import {
+  systemClock,
+  type CcpMessageHandler,
+  type Clock,
+  type IldcpRequestHandler,
+  type NodeIdentity,
+  type PacketProcessor,
+  type PacketTelemetry,
+  type PeerLink,
+} from '../ports';
 import type { RoutingTable } from '../routing/routing-table';
-import { systemClock, type Clock } from './clock';
-import { addressOrEmpty } from './node-identity';
 import { buildPeerStates, type PeerState } from './peer-state';
 import { rejectFromError } from './reject';
-import { reserveOnPrepare } from './stages/balance';
 import { outgoingExpiryMs, type ExpiryPolicy } from './stages/expiry';
 import { checkResponse } from './stages/fulfillment';
 import { FxConverter } from './stages/fx';
-import {
-  answerPeerProtocol,
-  isPeerProtocolDestination,
-  type CcpMessageHandler,
-  type IldcpRequestHandler,
-} from './stages/local-destinations';
+import { answerPeerProtocol, isPeerProtocolDestination } from './stages/local-destinations';
 import { checkMaxPacketAmount } from './stages/max-packet-amount';
 import { selectNextHop } from './stages/route';
-import { sendWithDeadline } from './stages/send';
-import { decodeIncomingPrepare } from './stages/validate';
-import type { IlpHandler, NodeIdentity, PacketTelemetry, PeerLink } from './types';
 
 export interface PacketPipelineOptions {
   readonly config: DaemonConfig;
@@ -40,12 +40,12 @@ export interface PacketPipelineOptions {
 }
 
 /**
- * The packet path: every ILP packet a peer sends us goes through here and gets exactly one answer.
- * Decoding/validation (`decodeIncomingPrepare`) is pure and separable so an engine may run it
- * elsewhere and call `processPrepare` with the view. Every thrown error becomes a Reject at one
- * boundary (reject.ts); nothing here ever rejects the returned promise.
+ * The packet path after decoding: the PacketEngine (the one entry, which decodes and validates) hands
+ * every Prepare to `process`, which runs the stages in the order a packet visits them and gives it
+ * exactly one answer. Every thrown error becomes a Reject at one boundary (reject.ts); nothing here
+ * ever rejects the returned promise.
  */
-export class PacketPipeline implements IlpHandler {
+export class PacketPipeline implements PacketProcessor {
   private readonly identity: NodeIdentity;
   private readonly routingTable: RoutingTable;
   private readonly ledger: Ledger;
@@ -58,9 +58,6 @@ export class PacketPipeline implements IlpHandler {
   private readonly peers: Map<string, PeerState>;
   private readonly fx: FxConverter;
   private readonly expiryPolicy: ExpiryPolicy;
-  private readonly maxInFlight: number;
-  private inFlightCount = 0;
-  private idleWaiters: Array<() => void> = [];
 
   constructor(options: PacketPipelineOptions) {
     this.identity = options.identity;
@@ -76,23 +73,6 @@ export class PacketPipeline implements IlpHandler {
     this.peers = buildPeerStates(options.config.peers, this.clock.monotonic());
     this.fx = new FxConverter(options.config.fx);
     this.expiryPolicy = options.config.packet;
-    this.maxInFlight = options.config.engine.maxQueue > 0 ? options.config.engine.maxQueue : Infinity;
-  }
-
-  /** Forwarded Prepares awaiting their answer. */
-  get inFlight(): number {
-    return this.inFlightCount;
-  }
-
-  async handleIlp(fromPeerId: string, ilp: Buffer): Promise<Buffer> {
-    const receivedAt = this.clock.monotonic();
-    let prepare: PrepareView;
-    try {
-      prepare = decodeIncomingPrepare(ilp);
-    } catch (err) {
-      return this.rejectInvalid(fromPeerId, err, receivedAt);
-    }
-    return this.processPrepare(fromPeerId, prepare, receivedAt);
   }
 
   /** The Reject for a packet that failed decode/validate (receivedAt from `clock.monotonic()`). */
@@ -101,37 +81,11 @@ export class PacketPipeline implements IlpHandler {
   }
 
   /** Processes a validated Prepare; resolves with Fulfill or Reject bytes and never rejects. */
-  async processPrepare(fromPeerId: string, prepare: PrepareView, receivedAt: number): Promise<Buffer> {
+  process(fromPeerId: string, prepare: PrepareView, receivedAt: number): Promise<Buffer> {
     if (isPeerProtocolDestination(prepare.destination)) {
-      return this.answerLocally(fromPeerId, prepare, receivedAt);
+      return Promise.resolve(this.answerLocally(fromPeerId, prepare, receivedAt));
     }
-    if (this.inFlightCount >= this.maxInFlight) {
-      const err = new DaemonError('ILPD_ERR_BUSY', `${this.inFlightCount} packets in flight`);
-      return this.rejectLocally(fromPeerId, undefined, err, receivedAt);
-    }
-    this.inFlightCount++;
-    try {
-      return await this.forward(fromPeerId, prepare, receivedAt);
-    } finally {
-      this.inFlightCount--;
-      if (this.inFlightCount === 0 && this.idleWaiters.length > 0) this.notifyIdle();
-    }
-  }
-
-  /** Resolves true once no forwarded Prepare is in flight, false if that takes longer than timeoutMs. */
-  drain(timeoutMs: number): Promise<boolean> {
-    if (this.inFlightCount === 0) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.idleWaiters = this.idleWaiters.filter((w) => w !== onIdle);
-        resolve(false);
-      }, timeoutMs);
-      const onIdle = (): void => {
-        clearTimeout(timer);
-        resolve(true);
-      };
-      this.idleWaiters.push(onIdle);
-    });
+    return this.forward(fromPeerId, prepare, receivedAt);
   }
 
   private async forward(fromPeer: string, prepare: PrepareView, receivedAt: number): Promise<Buffer> {
@@ -155,20 +109,20 @@ export class PacketPipeline implements IlpHandler {
         throw new DaemonError('ILPD_ERR_PEER_UNREACHABLE', `next hop ${nextHop} is not connected`);
       }
       const outgoingAmount = this.fx.convert(amount, incoming, outgoing);
-      const reservation = reserveOnPrepare(
-        this.ledger,
-        fromPeer,
-        amount,
-        nextHop,
-        outgoingAmount,
-        prepare.expiresAtMs,
-      );
-      if (reservation !== undefined) handle = await reservation;
+      // Both peers' limits are enforced atomically by the ledger (T04 / T03 / T00 from its errors). A
+      // zero-value packet changes no balance and cannot move a limit, so it skips the ledger.
+      if (amount !== 0n || outgoingAmount !== 0n) {
+        handle = await this.ledger.reserve({
+          incoming: { peerId: fromPeer, amount },
+          outgoing: { peerId: nextHop, amount: outgoingAmount },
+          expiresAtMs: prepare.expiresAtMs,
+        });
+      }
 
       const timeoutMs = expiresAtMs - this.clock.now();
       if (timeoutMs <= 0) throw new DaemonError('ILPD_ERR_TIMED_OUT', 'packet expired before it was sent');
       const forwarded = forwardPrepare(prepare, outgoingAmount, expiresAtMs);
-      const response = await sendWithDeadline(this.peerLink, nextHop, forwarded, timeoutMs);
+      const response = await this.peerLink.sendIlp(nextHop, forwarded, timeoutMs);
       const rejectCode = checkResponse(response, prepare.executionCondition);
 
       if (rejectCode !== undefined) {
@@ -258,11 +212,5 @@ export class PacketPipeline implements IlpHandler {
       rejectedLocally,
       seconds: (this.clock.monotonic() - receivedAt) / 1000,
     });
-  }
-
-  private notifyIdle(): void {
-    const waiters = this.idleWaiters;
-    this.idleWaiters = [];
-    for (const waiter of waiters) waiter();
   }
 }

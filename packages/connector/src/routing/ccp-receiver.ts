@@ -1,7 +1,6 @@
-import { CcpMode, encodeRouteControlRequest, type CcpRouteUpdateRequest } from '@ilpd/codec';
+import { CcpMode, encodeRouteControlRequest, type CcpRouteUpdateRequest, IlpPacketType } from '@ilpd/codec';
 import type { Logger } from 'pino';
-import { ILP_FULFILL } from '../packet/stages/validate';
-import type { PeerLink } from '../packet/types';
+import type { PeerLink } from '../ports';
 
 /** A route a peer advertised to us. */
 export interface LearnedRoute {
@@ -79,7 +78,7 @@ export class CcpReceiver {
     });
     peerLink.sendIlp(peerId, request, Math.max(retryIntervalMs, 1000)).then(
       (response) => {
-        if (response[0] !== ILP_FULFILL) this.retryLater(new Error('route control rejected'));
+        if (response[0] !== IlpPacketType.Fulfill) this.retryLater(new Error('route control rejected'));
       },
       (err: unknown) => this.retryLater(err),
     );

@@ -1,7 +1,12 @@
-import { CcpMode, encodeRouteUpdateRequest, type CcpRoute, type CcpRouteControlRequest } from '@ilpd/codec';
+import {
+  CcpMode,
+  encodeRouteUpdateRequest,
+  type CcpRoute,
+  type CcpRouteControlRequest,
+  IlpPacketType,
+} from '@ilpd/codec';
 import type { Logger } from 'pino';
-import type { PeerLink } from '../packet/types';
-import { ILP_FULFILL } from '../packet/stages/validate';
+import type { PeerLink } from '../ports';
 import type { ForwardingTable } from './forwarding-table';
 import type { RouteRelation } from './relation';
 
@@ -129,7 +134,7 @@ export class CcpSender {
       'sending route update',
     );
     const response = await peerLink.sendIlp(peerId, request, timeoutMs);
-    if (response[0] !== ILP_FULFILL) throw new Error(`${peerId} rejected our route update`);
+    if (response[0] !== IlpPacketType.Fulfill) throw new Error(`${peerId} rejected our route update`);
     // Advance only once acknowledged, so a lost update is resent from the same epoch.
     if (this.lastKnownEpoch === fromEpoch) this.lastKnownEpoch = toEpoch;
   }

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { DaemonConfig } from '../config/types';
-import { childAddress } from '../ildcp/ildcp-host';
+import { childAddress } from '../node-identity';
 import type { Route } from './routing-table';
 
 /** The allocation scheme of an address (`g`, `test`, …): the widest prefix a route may cover. */

@@ -3,9 +3,8 @@ import type { CcpRoute, CcpRouteControlRequest, CcpRouteUpdateRequest } from '@i
 import type { Logger } from 'pino';
 import type { DaemonConfig, PeerConfig } from '../config/types';
 import { DaemonError } from '../errors';
-import { systemClock, type Clock } from '../packet/clock';
-import type { CcpMessageHandler } from '../packet/stages/local-destinations';
-import type { NodeIdentity, PeerLifecycleListener, PeerLink } from '../packet/types';
+import { systemClock, type Clock } from '../ports';
+import type { CcpMessageHandler, NodeIdentity, PeerLifecycleListener, PeerLink } from '../ports';
 import { CcpReceiver, type LearnedRoute } from './ccp-receiver';
 import { CcpSender } from './ccp-sender';
 import { ForwardingTable } from './forwarding-table';

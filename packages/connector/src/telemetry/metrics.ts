@@ -97,7 +97,7 @@ export class DaemonMetrics {
     const self = (): MetricSources | undefined => this.sources;
     new Gauge({
       name: 'ilpd_packets_in_flight',
-      help: 'ILP Prepares received and not yet answered.',
+      help: 'ILP Prepares admitted to the packet path and not yet answered (beyond engine.maxQueue: T03).',
       registers,
       collect() {
         this.set(self()?.packetsInFlight() ?? 0);
@@ -105,7 +105,7 @@ export class DaemonMetrics {
     });
     new Gauge({
       name: 'ilpd_engine_queue_depth',
-      help: 'Packets admitted by the engine and not yet answered (Prepares beyond engine.maxQueue get T03).',
+      help: 'Packets waiting for or in decoding in the engine worker pool (0 when decoding inline).',
       registers,
       collect() {
         this.set(self()?.engineQueueDepth() ?? 0);

@@ -1,5 +1,5 @@
 import type { LedgerObserver } from '../ledger/types';
-import type { PacketOutcome, PacketTelemetry } from '../packet/types';
+import type { PacketOutcome, PacketTelemetry } from '../ports';
 import type { DaemonMetrics } from './metrics';
 
 /**

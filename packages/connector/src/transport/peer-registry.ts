@@ -1,10 +1,9 @@
 import type WebSocket from 'ws';
 import type { PeerConfig } from '../config/types';
 import { DaemonError } from '../errors';
-import type { IlpHandler, PeerLifecycleListener, PeerLink } from '../packet/types';
+import type { IlpHandler, PeerLifecycleListener, PeerLink } from '../ports';
 import type { FrameCounters } from '../telemetry/frame-counters';
 import type { Logger } from '../telemetry/logger';
-import { InFlightCounter } from './in-flight';
 import { CLOSE_POLICY, PeerSession, type CorkableSocket, type PeerSessionOptions } from './peer-session';
 
 export interface PeerRegistryOptions {
@@ -20,7 +19,6 @@ export interface PeerRegistryOptions {
  * packet path's PeerLink and tells lifecycle listeners (routing, ILDCP) when peers come and go.
  */
 export class PeerRegistry implements PeerLink {
-  readonly inFlight = new InFlightCounter();
   private readonly sessions = new Map<string, PeerSession>();
   private readonly listeners: PeerLifecycleListener[] = [];
   private handler: IlpHandler | undefined;
@@ -61,7 +59,6 @@ export class PeerRegistry implements PeerLink {
     const session = new PeerSession(peerId, ws, socket, this.options.session, {
       handler,
       frames: this.options.frames,
-      inFlight: this.inFlight,
       logger: this.options.logger,
       drainReject: () => this.drainRejectFrame,
       onClosed: (closed) => this.onSessionClosed(closed),

@@ -1,11 +1,10 @@
 import { BtpPacketType, decodeBtp, encodeBtpIlpFrame, findBtpIlpData, peekBtpHeader } from '@ilpd/codec';
 import WebSocket from 'ws';
 import { DaemonError } from '../errors';
-import type { IlpHandler } from '../packet/types';
+import type { IlpHandler } from '../ports';
 import type { FrameCounters } from '../telemetry/frame-counters';
 import type { Logger } from '../telemetry/logger';
 import { BTP_NOT_ACCEPTED, BTP_TEMPORARY, btpEmptyResponse, btpError, frameBytes } from './btp-frames';
-import type { InFlightCounter } from './in-flight';
 import { PendingRequests } from './pending-requests';
 
 /** The TCP socket under a WebSocket: corked while one tick's frames are written. */
@@ -23,7 +22,6 @@ export interface PeerSessionOptions {
 export interface PeerSessionHooks {
   readonly handler: IlpHandler;
   readonly frames: FrameCounters;
-  readonly inFlight: InFlightCounter;
   readonly logger: Logger;
   /** While shutting down: the Reject that answers new Prepares instead of the packet path. */
   drainReject(): Buffer | undefined;
@@ -175,15 +173,9 @@ export class PeerSession {
       this.send(encodeBtpIlpFrame(BtpPacketType.Response, requestId, drainReject));
       return;
     }
-    const inFlight = this.hooks.inFlight;
-    inFlight.begin();
     this.hooks.handler.handleIlp(this.peerId, ilp).then(
-      (response) => {
-        inFlight.end();
-        this.send(encodeBtpIlpFrame(BtpPacketType.Response, requestId, response));
-      },
+      (response) => this.send(encodeBtpIlpFrame(BtpPacketType.Response, requestId, response)),
       (err: unknown) => {
-        inFlight.end();
         this.hooks.logger.error({ peer: this.peerId, err }, 'packet handler failed');
         this.send(btpError(requestId, BTP_TEMPORARY, 'internal error'));
       },

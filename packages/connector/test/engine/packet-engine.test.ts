@@ -52,11 +52,13 @@ describe('PacketEngine micro-batching (workers)', () => {
 
     const answers = sendAll(engine, 2);
     expect(engine.batchesDispatched).toBe(0);
+    expect(engine.queueDepth).toBe(2);
     await nextTurn();
     expect(engine.batchesDispatched).toBe(1);
 
     const described = (await Promise.all(answers)).map(describeAnswer);
     expect(described.map((a) => a.kind)).toEqual(['processed', 'processed']);
+    expect(engine.queueDepth).toBe(0);
   });
 });
 
@@ -81,7 +83,7 @@ describe.each([
 
     const admitted = sendAll(engine, 4);
     const shed = sendAll(engine, 3);
-    expect(engine.queueDepth).toBe(4);
+    expect(engine.inFlight.value).toBe(4);
     const settled: string[] = [];
     admitted.forEach((p) => void p.then(() => settled.push('admitted')));
 
@@ -89,11 +91,17 @@ describe.each([
     expect(shedAnswers).toEqual(Array(3).fill(expect.objectContaining({ kind: 'rejected', code: 'T03' })));
     expect(settled).toEqual([]);
     await waitFor(() => processor.processed.length === 4);
-    expect(engine.queueDepth).toBe(4);
+    expect(engine.inFlight.value).toBe(4);
 
+    let idle = false;
+    void engine.inFlight.whenIdle().then(() => (idle = true));
+    await nextTurn();
+    expect(idle).toBe(false);
     processor.release();
     await Promise.all(admitted);
-    expect(engine.queueDepth).toBe(0);
+    expect(engine.inFlight.value).toBe(0);
+    await nextTurn();
+    expect(idle).toBe(true);
     const later = describeAnswer(await engine.handleIlp('alice', makePrepare()));
     expect(later.kind).toBe('processed');
   });
@@ -137,7 +145,7 @@ describe('PacketEngine lifecycle', () => {
       code: 'T03',
       message: 'the packet engine is not running',
     });
-    expect(engine.queueDepth).toBe(0);
+    expect(engine.inFlight.value).toBe(0);
   });
 
   it('stop() of an engine that never started resolves at once', async () => {

@@ -32,7 +32,7 @@ describe('PacketEngine when a worker dies', () => {
     const after = await Promise.all([good, good, good].map((p) => engine.handleIlp('alice', p)));
     expect(kinds(after)).toEqual(['ok', 'ok', 'ok']);
     expect(processor.processed).toHaveLength(7);
-    expect(engine.queueDepth).toBe(0);
+    expect(engine.inFlight.value).toBe(0);
   });
 
   it('loses nothing from the batches other workers hold at the same time', async () => {

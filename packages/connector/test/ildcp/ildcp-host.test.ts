@@ -1,7 +1,7 @@
 import { decodeIldcpResponse, decodePrepare, encodeIldcpRequest } from '@ilpd/codec';
 import * as ILDCP from 'ilp-protocol-ildcp';
-import { childAddress, IldcpHost } from '../../src/ildcp/ildcp-host';
-import { SettableNodeIdentity } from '../../src/packet/node-identity';
+import { IldcpHost } from '../../src/ildcp/ildcp-host';
+import { childAddress, SettableNodeIdentity } from '../../src/node-identity';
 import { makePeer } from '../packet/factories';
 
 describe('IldcpHost', () => {

@@ -3,8 +3,7 @@ import { encodeFulfill, encodePrepare, encodeReject } from '@ilpd/codec';
 import pino from 'pino';
 import type { DaemonConfig, PeerConfig } from '../../src/config/types';
 import { DaemonError } from '../../src/errors';
-import type { Clock } from '../../src/packet/clock';
-import type { PacketOutcome, PacketTelemetry, PeerLink } from '../../src/packet/types';
+import type { Clock, PacketOutcome, PacketTelemetry, PeerLink } from '../../src/ports';
 
 /** Test factories for the packet path: config, packets, a pinned clock and an in-memory PeerLink. */
 

@@ -2,21 +2,25 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DaemonConfig, PeerConfig } from '../../src/config/types';
+import { PacketEngine } from '../../src/engine/packet-engine';
 import { IldcpHost } from '../../src/ildcp/ildcp-host';
 import { createLedger, type InspectableLedger } from '../../src/ledger';
 import type { Ledger, PeerBalance } from '../../src/ledger/types';
-import { SettableNodeIdentity } from '../../src/packet/node-identity';
+import { SettableNodeIdentity } from '../../src/node-identity';
 import { PacketPipeline } from '../../src/packet/pipeline';
 import { RouteBroadcaster } from '../../src/routing/route-broadcaster';
 import { RoutingTable } from '../../src/routing/routing-table';
 import { FakePeerLink, makeConfig, PinnedClock, RecordingTelemetry, silentLogger } from './factories';
 
 /**
- * A PacketPipeline wired as daemon.ts wires it, with the real embedded ledger in a temp dir, an
- * in-memory PeerLink and a pinned clock (pinned to the real time at setup: the ledger keeps real time).
+ * The packet path wired as daemon.ts wires it (an inline PacketEngine in front of the PacketPipeline),
+ * with the real embedded ledger in a temp dir, an in-memory PeerLink and a pinned clock (pinned to the
+ * real time at setup: the ledger keeps real time). `handle` is the transport's entry.
  */
 export interface PipelineHarness {
   readonly pipeline: PacketPipeline;
+  readonly engine: PacketEngine;
+  handle(fromPeerId: string, ilp: Buffer): Promise<Buffer>;
   readonly link: FakePeerLink;
   readonly telemetry: RecordingTelemetry;
   readonly ledger: InspectableLedger;
@@ -67,8 +71,17 @@ export async function pipelineHarness(
     ccp: broadcaster,
     clock,
   });
+  const engine = new PacketEngine({
+    processor: pipeline,
+    engine: config.engine,
+    logger: silentLogger,
+    clock,
+  });
+  engine.start();
   return {
     pipeline,
+    engine,
+    handle: (fromPeerId, ilp) => engine.handleIlp(fromPeerId, ilp),
     link,
     telemetry,
     ledger,
@@ -81,6 +94,7 @@ export async function pipelineHarness(
       return found;
     },
     async close() {
+      await engine.stop();
       broadcaster.stop();
       await ledger.stop();
       rmSync(dir, { recursive: true, force: true });

@@ -45,7 +45,7 @@ describe('PacketPipeline', () => {
       const { fulfillment, condition } = conditionPair();
       const fulfill = makeFulfill(fulfillment, Buffer.from('receipt'));
       h.link.connect('bob', async () => fulfill);
-      const response = await h.pipeline.handleIlp('alice', prepareFor({ amount: 250n, condition }));
+      const response = await h.handle('alice', prepareFor({ amount: 250n, condition }));
       expect(response).toEqual(fulfill);
       const forwarded = decodePrepare(h.link.sent[0].ilp);
       expect(h.link.sent[0].peerId).toBe('bob');
@@ -68,7 +68,7 @@ describe('PacketPipeline', () => {
       h = await pipelineHarness({ packet: { minMessageWindowMs: 1000, maxHoldTimeMs: 5000 } });
       const { fulfillment, condition } = conditionPair();
       h.link.connect('bob', async () => makeFulfill(fulfillment));
-      await h.pipeline.handleIlp('alice', prepareFor({ ttlMs: 60_000, condition }));
+      await h.handle('alice', prepareFor({ ttlMs: 60_000, condition }));
       expect(decodePrepare(h.link.sent[0].ilp).expiresAtMs).toBe(h.clock.now() + 5000);
     });
 
@@ -76,7 +76,7 @@ describe('PacketPipeline', () => {
       h = await pipelineHarness();
       const { fulfillment, condition } = conditionPair();
       h.link.connect('bob', async () => makeFulfill(fulfillment));
-      await h.pipeline.handleIlp('alice', prepareFor({ ttlMs: 5000, condition }));
+      await h.handle('alice', prepareFor({ ttlMs: 5000, condition }));
       expect(h.link.sent[0].timeoutMs).toBe(4000);
     });
 
@@ -90,7 +90,7 @@ describe('PacketPipeline', () => {
       });
       const { fulfillment, condition } = conditionPair();
       h.link.connect('bob', async () => makeFulfill(fulfillment));
-      await h.pipeline.handleIlp('alice', prepareFor({ amount: 1000n, condition }));
+      await h.handle('alice', prepareFor({ amount: 1000n, condition }));
       // 10.00 USD = 8 EUR; minus 1 % = 7.92 EUR = 79200 at scale 4.
       expect(decodePrepare(h.link.sent[0].ilp).amount).toBe(79_200n);
       expect(await h.balance('alice')).toMatchObject({ balance: 1000n });
@@ -109,7 +109,7 @@ describe('PacketPipeline', () => {
       );
       const { fulfillment, condition } = conditionPair();
       h.link.connect('bob', async () => makeFulfill(fulfillment));
-      const response = await h.pipeline.handleIlp('alice', prepareFor({ amount: 0n, condition }));
+      const response = await h.handle('alice', prepareFor({ amount: 0n, condition }));
       expect(response[0]).toBe(13);
       expect(reserved).toHaveLength(0);
     });
@@ -118,7 +118,7 @@ describe('PacketPipeline', () => {
   describe('rejects we generate', () => {
     it('rejects F01 for bytes that are not a Prepare, with our address as triggeredBy', async () => {
       h = await pipelineHarness();
-      const reject = rejectOf(await h.pipeline.handleIlp('alice', Buffer.from([12, 3, 1, 2])));
+      const reject = rejectOf(await h.handle('alice', Buffer.from([12, 3, 1, 2])));
       expect(reject).toMatchObject({ code: 'F01', triggeredBy: OUR_ADDRESS });
       expect(h.telemetry.outcomes[0]).toMatchObject({
         result: 'rejected',
@@ -130,14 +130,12 @@ describe('PacketPipeline', () => {
 
     it('rejects F01 for a Fulfill sent as a request', async () => {
       h = await pipelineHarness();
-      expect(rejectOf(await h.pipeline.handleIlp('alice', makeFulfill(Buffer.alloc(32)))).code).toBe('F01');
+      expect(rejectOf(await h.handle('alice', makeFulfill(Buffer.alloc(32)))).code).toBe('F01');
     });
 
     it('rejects F02 for a destination with no route', async () => {
       h = await pipelineHarness();
-      const reject = rejectOf(
-        await h.pipeline.handleIlp('alice', prepareFor({ destination: 'test.nowhere.x' })),
-      );
+      const reject = rejectOf(await h.handle('alice', prepareFor({ destination: 'test.nowhere.x' })));
       expect(reject).toMatchObject({
         code: 'F02',
         triggeredBy: OUR_ADDRESS,
@@ -150,9 +148,7 @@ describe('PacketPipeline', () => {
         peers: [makePeer('alice'), makePeer('bob'), makePeer('up', { relation: 'parent' })],
       });
       h.link.connect('up', async () => makeFulfill(Buffer.alloc(32)));
-      const reject = rejectOf(
-        await h.pipeline.handleIlp('alice', prepareFor({ destination: `${OUR_ADDRESS}.mallory` })),
-      );
+      const reject = rejectOf(await h.handle('alice', prepareFor({ destination: `${OUR_ADDRESS}.mallory` })));
       expect(reject.code).toBe('F02');
       expect(h.link.sent).toHaveLength(0);
     });
@@ -167,13 +163,13 @@ describe('PacketPipeline', () => {
         destination: 'peer.settle',
         data: Buffer.alloc(0),
       });
-      expect(rejectOf(await h.pipeline.handleIlp('alice', prepare)).code).toBe('F02');
+      expect(rejectOf(await h.handle('alice', prepare)).code).toBe('F02');
       expect(h.link.sent).toHaveLength(0);
     });
 
     it('answers ILDCP for a child', async () => {
       h = await pipelineHarness();
-      const response = await h.pipeline.handleIlp('alice', encodeIldcpRequest());
+      const response = await h.handle('alice', encodeIldcpRequest());
       expect(decodeIldcpResponse(response)).toEqual({
         clientAddress: `${OUR_ADDRESS}.alice`,
         assetCode: 'USD',
@@ -183,15 +179,15 @@ describe('PacketPipeline', () => {
 
     it('rejects F08 with amounts in data', async () => {
       h = await pipelineHarness({ peers: [makePeer('alice', { maxPacketAmount: 1000n }), makePeer('bob')] });
-      const reject = rejectOf(await h.pipeline.handleIlp('alice', prepareFor({ amount: 1001n })));
+      const reject = rejectOf(await h.handle('alice', prepareFor({ amount: 1001n })));
       expect(reject.code).toBe('F08');
       expect(decodeAmountTooLargeData(reject.data)).toEqual({ receivedAmount: 1001n, maximumAmount: 1000n });
     });
 
     it('rejects R02 when too little time is left', async () => {
       h = await pipelineHarness();
-      expect(rejectOf(await h.pipeline.handleIlp('alice', prepareFor({ ttlMs: 1500 }))).code).toBe('R02');
-      expect(rejectOf(await h.pipeline.handleIlp('alice', prepareFor({ ttlMs: -5 }))).code).toBe('R02');
+      expect(rejectOf(await h.handle('alice', prepareFor({ ttlMs: 1500 }))).code).toBe('R02');
+      expect(rejectOf(await h.handle('alice', prepareFor({ ttlMs: -5 }))).code).toBe('R02');
     });
 
     it('rejects T05 when the peer exceeds its rate limit', async () => {
@@ -199,11 +195,11 @@ describe('PacketPipeline', () => {
         peers: [makePeer('alice', { rateLimit: { packetsPerSecond: 1, burst: 2 } }), makePeer('bob')],
       });
       h.link.connect('bob', async () => makeReject('F99', 'test.bob'));
-      await h.pipeline.handleIlp('alice', prepareFor());
-      await h.pipeline.handleIlp('alice', prepareFor());
-      expect(rejectOf(await h.pipeline.handleIlp('alice', prepareFor())).code).toBe('T05');
+      await h.handle('alice', prepareFor());
+      await h.handle('alice', prepareFor());
+      expect(rejectOf(await h.handle('alice', prepareFor())).code).toBe('T05');
       h.clock.advance(1000);
-      expect(rejectOf(await h.pipeline.handleIlp('alice', prepareFor())).code).toBe('F99');
+      expect(rejectOf(await h.handle('alice', prepareFor())).code).toBe('F99');
     });
 
     it('rejects T04 when the peer exceeds its throughput', async () => {
@@ -214,8 +210,8 @@ describe('PacketPipeline', () => {
         ],
       });
       h.link.connect('bob', async () => makeReject('F99', 'test.bob'));
-      expect(rejectOf(await h.pipeline.handleIlp('alice', prepareFor({ amount: 100n }))).code).toBe('F99');
-      expect(rejectOf(await h.pipeline.handleIlp('alice', prepareFor({ amount: 100n }))).code).toBe('T04');
+      expect(rejectOf(await h.handle('alice', prepareFor({ amount: 100n }))).code).toBe('F99');
+      expect(rejectOf(await h.handle('alice', prepareFor({ amount: 100n }))).code).toBe('T04');
     });
 
     it('rejects T04 when the balance limit would be exceeded', async () => {
@@ -224,16 +220,14 @@ describe('PacketPipeline', () => {
       });
       const { fulfillment, condition } = conditionPair();
       h.link.connect('bob', async () => makeFulfill(fulfillment));
-      expect((await h.pipeline.handleIlp('alice', prepareFor({ amount: 400n, condition })))[0]).toBe(13);
-      expect(
-        rejectOf(await h.pipeline.handleIlp('alice', prepareFor({ amount: 101n, condition }))).code,
-      ).toBe('T04');
+      expect((await h.handle('alice', prepareFor({ amount: 400n, condition })))[0]).toBe(13);
+      expect(rejectOf(await h.handle('alice', prepareFor({ amount: 101n, condition }))).code).toBe('T04');
       expect(await h.balance('alice')).toMatchObject({ balance: 400n, pendingIncoming: 0n });
     });
 
     it('rejects T01 when the next hop is not connected', async () => {
       h = await pipelineHarness();
-      const reject = rejectOf(await h.pipeline.handleIlp('alice', prepareFor()));
+      const reject = rejectOf(await h.handle('alice', prepareFor()));
       expect(reject).toMatchObject({ code: 'T01', triggeredBy: OUR_ADDRESS });
       expect(h.telemetry.outcomes[0]).toMatchObject({ toPeer: 'bob', code: 'T01', rejectedLocally: true });
     });
@@ -243,21 +237,21 @@ describe('PacketPipeline', () => {
       h.link.connect('bob', async () => {
         throw new DaemonError('ILPD_ERR_PEER_UNREACHABLE', 'socket closed');
       });
-      expect(rejectOf(await h.pipeline.handleIlp('alice', prepareFor())).code).toBe('T01');
+      expect(rejectOf(await h.handle('alice', prepareFor())).code).toBe('T01');
       expect(await h.balance('alice')).toMatchObject({ balance: 0n, pendingIncoming: 0n });
     });
 
     it('never routes a packet back to its sender', async () => {
       h = await pipelineHarness();
       h.link.connect('bob', async () => makeFulfill(Buffer.alloc(32)));
-      const reject = rejectOf(await h.pipeline.handleIlp('bob', prepareFor()));
+      const reject = rejectOf(await h.handle('bob', prepareFor()));
       expect(reject.code).toBe('F02');
       expect(h.link.sent).toHaveLength(0);
     });
 
     it('rejects F00 for a packet from a peer that is not configured', async () => {
       h = await pipelineHarness();
-      expect(rejectOf(await h.pipeline.handleIlp('mallory', prepareFor())).code).toBe('F00');
+      expect(rejectOf(await h.handle('mallory', prepareFor())).code).toBe('F00');
     });
   });
 
@@ -265,7 +259,7 @@ describe('PacketPipeline', () => {
     it('rejects R00 when the next hop never answers, and voids the reservation', async () => {
       h = await pipelineHarness({ packet: { minMessageWindowMs: 50, maxHoldTimeMs: 30_000 } });
       h.link.connect('bob', () => new Promise<Buffer>(() => undefined));
-      const reject = rejectOf(await h.pipeline.handleIlp('alice', prepareFor({ ttlMs: 150 })));
+      const reject = rejectOf(await h.handle('alice', prepareFor({ ttlMs: 150 })));
       expect(reject).toMatchObject({ code: 'R00', triggeredBy: OUR_ADDRESS });
       expect(await h.balance('alice')).toMatchObject({ balance: 0n, pendingIncoming: 0n });
       expect(await h.balance('bob')).toMatchObject({ balance: 0n, pendingOutgoing: 0n });
@@ -274,7 +268,7 @@ describe('PacketPipeline', () => {
     it('rejects F05 upstream when the fulfillment is wrong, and voids the reservation', async () => {
       h = await pipelineHarness();
       h.link.connect('bob', async () => makeFulfill(Buffer.alloc(32, 1)));
-      const reject = rejectOf(await h.pipeline.handleIlp('alice', prepareFor()));
+      const reject = rejectOf(await h.handle('alice', prepareFor()));
       expect(reject).toMatchObject({ code: 'F05', triggeredBy: OUR_ADDRESS });
       expect(await h.balance('alice')).toMatchObject({ balance: 0n, pendingIncoming: 0n });
     });
@@ -283,7 +277,7 @@ describe('PacketPipeline', () => {
       h = await pipelineHarness();
       const downstream = makeReject('F99', 'test.somewhere.else', 'application said no');
       h.link.connect('bob', async () => downstream);
-      const response = await h.pipeline.handleIlp('alice', prepareFor());
+      const response = await h.handle('alice', prepareFor());
       expect(response).toEqual(downstream);
       expect(h.telemetry.outcomes[0]).toMatchObject({ toPeer: 'bob', code: 'F99', rejectedLocally: false });
       expect(await h.balance('bob')).toMatchObject({ balance: 0n, pendingOutgoing: 0n });
@@ -292,7 +286,7 @@ describe('PacketPipeline', () => {
     it('rejects T00 when the next hop answers with garbage', async () => {
       h = await pipelineHarness();
       h.link.connect('bob', async () => Buffer.from([13, 1, 0]));
-      expect(rejectOf(await h.pipeline.handleIlp('alice', prepareFor())).code).toBe('T00');
+      expect(rejectOf(await h.handle('alice', prepareFor())).code).toBe('T00');
     });
 
     it('rejects upstream instead of relaying the Fulfill when the post fails', async () => {
@@ -303,7 +297,7 @@ describe('PacketPipeline', () => {
       );
       const { fulfillment, condition } = conditionPair();
       h.link.connect('bob', async () => makeFulfill(fulfillment));
-      expect(rejectOf(await h.pipeline.handleIlp('alice', prepareFor({ condition }))).code).toBe('T00');
+      expect(rejectOf(await h.handle('alice', prepareFor({ condition }))).code).toBe('T00');
     });
   });
 
@@ -312,26 +306,28 @@ describe('PacketPipeline', () => {
       h = await pipelineHarness({ engine: { workers: 0, batchSize: 100, maxQueue: 1 } });
       let answer: (b: Buffer) => void = () => undefined;
       h.link.connect('bob', () => new Promise<Buffer>((resolve) => (answer = resolve)));
-      const first = h.pipeline.handleIlp('alice', prepareFor());
+      const first = h.handle('alice', prepareFor());
       await waitUntil(() => h.link.sent.length === 1);
-      expect(rejectOf(await h.pipeline.handleIlp('alice', prepareFor())).code).toBe('T03');
+      expect(rejectOf(await h.handle('alice', prepareFor())).code).toBe('T03');
       answer(makeReject('F99', 'test.bob'));
       expect(rejectOf(await first).code).toBe('F99');
     });
 
-    it('drains: resolves once every in-flight packet is answered', async () => {
+    it('counts the packet in flight until it is answered, then drains', async () => {
       h = await pipelineHarness();
       let answer: (b: Buffer) => void = () => undefined;
       h.link.connect('bob', () => new Promise<Buffer>((resolve) => (answer = resolve)));
-      const pending = h.pipeline.handleIlp('alice', prepareFor());
+      const pending = h.handle('alice', prepareFor());
       await waitUntil(() => h.link.sent.length === 1);
-      expect(h.pipeline.inFlight).toBe(1);
-      expect(await h.pipeline.drain(20)).toBe(false);
-      const drained = h.pipeline.drain(5000);
+      expect(h.engine.inFlight.value).toBe(1);
+      let drained = false;
+      void h.engine.inFlight.whenIdle().then(() => (drained = true));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(drained).toBe(false);
       answer(makeReject('F99', 'test.bob'));
       await pending;
-      expect(await drained).toBe(true);
-      expect(h.pipeline.inFlight).toBe(0);
+      await waitUntil(() => drained);
+      expect(h.engine.inFlight.value).toBe(0);
     });
   });
 });

@@ -2,7 +2,7 @@ import { encodeFulfill, encodePrepare } from '@ilpd/codec';
 import { createHash } from 'node:crypto';
 import pino from 'pino';
 import type { PeerConfig } from '../../src/config/types';
-import type { IlpHandler, PeerLifecycleListener } from '../../src/packet/types';
+import type { IlpHandler, PeerLifecycleListener } from '../../src/ports';
 import { FrameCounters } from '../../src/telemetry/frame-counters';
 import { PeerRegistry } from '../../src/transport/peer-registry';
 

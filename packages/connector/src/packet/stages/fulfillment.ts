@@ -1,7 +1,6 @@
 import { hash } from 'node:crypto';
-import { decodeFulfill, decodeReject, isCodecError, peekIlpPacketType } from '@ilpd/codec';
+import { decodeFulfill, decodeReject, IlpPacketType, isCodecError, peekIlpPacketType } from '@ilpd/codec';
 import { DaemonError } from '../../errors';
-import { ILP_FULFILL, ILP_REJECT } from './validate';
 
 /**
  * Fulfillment check stage: classifies the next hop's answer. Returns undefined for a Fulfill whose
@@ -12,7 +11,7 @@ import { ILP_FULFILL, ILP_REJECT } from './validate';
 export function checkResponse(response: Buffer, executionCondition: Buffer): string | undefined {
   const type = peekIlpPacketType(response);
   try {
-    if (type === ILP_FULFILL) {
+    if (type === IlpPacketType.Fulfill) {
       const fulfillment = decodeFulfill(response).fulfillment;
       const digest = hash('sha256', fulfillment, 'buffer');
       if (!digest.equals(executionCondition)) {
@@ -20,7 +19,7 @@ export function checkResponse(response: Buffer, executionCondition: Buffer): str
       }
       return undefined;
     }
-    if (type === ILP_REJECT) return decodeReject(response).code;
+    if (type === IlpPacketType.Reject) return decodeReject(response).code;
   } catch (err) {
     if (isCodecError(err)) {
       throw new DaemonError('ILPD_ERR_INVALID_RESPONSE', `next hop sent an invalid packet: ${err.message}`);

@@ -7,24 +7,10 @@ import {
   encodeCcpResponse,
   ILDCP_DESTINATION,
   isCodecError,
-  type CcpRouteControlRequest,
-  type CcpRouteUpdateRequest,
   type PrepareView,
 } from '@ilpd/codec';
 import { DaemonError } from '../../errors';
-
-/** Receives CCP messages a peer addressed to us (implemented by the route broadcaster). */
-export interface CcpMessageHandler {
-  /** Throws DaemonError (e.g. F00) when the peer may not ask us for routes. */
-  handleRouteControl(fromPeer: string, request: CcpRouteControlRequest): void;
-  /** Throws DaemonError (e.g. F00) when we do not accept routes from the peer. */
-  handleRouteUpdate(fromPeer: string, update: CcpRouteUpdateRequest): void;
-}
-
-/** Answers ILDCP requests (implemented by IldcpHost). Returns the ILP Fulfill bytes. */
-export interface IldcpRequestHandler {
-  answer(fromPeer: string, prepare: PrepareView): Buffer;
-}
+import type { CcpMessageHandler, IldcpRequestHandler } from '../../ports';
 
 const PEER_PREFIX = 'peer.';
 

@@ -1,9 +1,5 @@
-import { decodePrepare, isCodecError, peekIlpPacketType, type PrepareView } from '@ilpd/codec';
+import { decodePrepare, IlpPacketType, isCodecError, peekIlpPacketType, type PrepareView } from '@ilpd/codec';
 import { DaemonError } from '../../errors';
-
-export const ILP_PREPARE = 12;
-export const ILP_FULFILL = 13;
-export const ILP_REJECT = 14;
 
 /**
  * Validate stage: the bytes a peer sent must be one well-formed ILP Prepare (the codec checks every
@@ -12,7 +8,7 @@ export const ILP_REJECT = 14;
  */
 export function decodeIncomingPrepare(ilp: Buffer): PrepareView {
   const type = peekIlpPacketType(ilp);
-  if (type !== ILP_PREPARE) {
+  if (type !== IlpPacketType.Prepare) {
     throw new DaemonError(
       'ILPD_ERR_INVALID_PACKET',
       type === -1 ? 'empty ILP packet' : `expected an ILP Prepare (type 12), got type ${type}`,

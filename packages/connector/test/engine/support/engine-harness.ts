@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { decodeReject, type PrepareView } from '@ilpd/codec';
 import type { DaemonConfig } from '../../../src/config/types';
-import { PacketEngine, type PacketProcessor } from '../../../src/engine/packet-engine';
+import { PacketEngine } from '../../../src/engine/packet-engine';
+import type { PacketProcessor } from '../../../src/ports';
 import { rejectFromError } from '../../../src/packet/reject';
 import { OUR_ADDRESS, silentLogger } from '../../packet/factories';
 
@@ -49,7 +50,7 @@ export class RecordingProcessor implements PacketProcessor {
     for (const resume of held) resume();
   }
 
-  async processPrepare(from: string, view: PrepareView): Promise<Buffer> {
+  async process(from: string, view: PrepareView): Promise<Buffer> {
     const processed: Processed = {
       kind: 'processed',
       from,

@@ -13,12 +13,9 @@ import {
   type CcpRouteUpdateRequest,
 } from '@ilpd/codec';
 import { IldcpHost } from '../../../src/ildcp/ildcp-host';
-import { SettableNodeIdentity } from '../../../src/packet/node-identity';
-import {
-  answerPeerProtocol,
-  isPeerProtocolDestination,
-  type CcpMessageHandler,
-} from '../../../src/packet/stages/local-destinations';
+import { SettableNodeIdentity } from '../../../src/node-identity';
+import { answerPeerProtocol, isPeerProtocolDestination } from '../../../src/packet/stages/local-destinations';
+import type { CcpMessageHandler } from '../../../src/ports';
 import { makePeer, OUR_ADDRESS } from '../factories';
 
 class RecordingCcp implements CcpMessageHandler {

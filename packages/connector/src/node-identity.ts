@@ -1,6 +1,6 @@
 import { isValidIlpAddress } from '@ilpd/codec';
-import { DaemonError } from '../errors';
-import type { NodeIdentity } from './types';
+import { DaemonError } from './errors';
+import type { NodeIdentity } from './ports';
 
 /**
  * Our ILP address, known from config at construction or assigned once at startup by a parent over
@@ -51,4 +51,9 @@ export function addressOrEmpty(identity: NodeIdentity): string {
   } catch {
     return '';
   }
+}
+
+/** The address we assign a child (ILDCP, and its local route): our address plus its peer id as one more segment. */
+export function childAddress(ourAddress: string, peerId: string): string {
+  return `${ourAddress}.${peerId}`;
 }

@@ -1,4 +1,7 @@
-/** Counts incoming Prepares handed to the packet path and not yet answered; shutdown waits for zero. */
+/**
+ * The one count of incoming Prepares admitted to the packet path and not yet answered: the engine
+ * counts (admission against engine.maxQueue), shutdown waits for zero, /metrics reports it.
+ */
 export class InFlightCounter {
   private count = 0;
   private idleWaiters: (() => void)[] = [];

@@ -1,4 +1,4 @@
-import { addressOrEmpty, SettableNodeIdentity } from '../../src/packet/node-identity';
+import { addressOrEmpty, SettableNodeIdentity } from '../src/node-identity';
 
 describe('SettableNodeIdentity', () => {
   it('is known from construction when config has an address', () => {

@@ -1,5 +1,8 @@
 /** One jest run covers every package: unit tests under packages/<pkg>/test mirror src, cross-package
  * end-to-end, interop and crash suites live under test/. */
+// Worker threads started from TypeScript sources load this hook first (see codec/src/thread-entry.ts).
+process.env.ILPD_TS_HOOK ??= require.resolve('./test/helpers/register-ts.cjs');
+
 module.exports = {
   testEnvironment: 'node',
   transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' } }] },

@@ -9,3 +9,4 @@ export * from './peer-protocol';
 export * from './ildcp';
 export * from './ccp';
 export * from './json';
+export * from './thread-entry';

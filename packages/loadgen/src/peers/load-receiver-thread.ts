@@ -1,5 +1,5 @@
-import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { threadEntry } from '@ilpd/codec';
 import { BtpSessionError } from '../btp/btp-session';
 import { ReceiverReadings, type LoadReceiverOptions, type ReceivingPeer } from './load-receiver';
 import { ReceiverCounters } from './receiver-counters';
@@ -14,18 +14,8 @@ const STOP_TIMEOUT_MS = 5000;
 /** WebSocket close code for a connection that ended without a close frame. */
 const ABNORMAL_CLOSURE = 1006;
 
-/**
- * The compiled receiver-thread entry next to this file; when the loadgen runs from its TypeScript
- * sources (jest, a ts hook) a small bootstrap that compiles them instead.
- */
-export function defaultReceiverThreadFile(): string {
-  return __filename.endsWith('.ts')
-    ? join(__dirname, 'receiver-thread-source.cjs')
-    : join(__dirname, 'receiver-thread.js');
-}
-
 export interface LoadReceiverThreadOptions extends Omit<LoadReceiverOptions, 'counters' | 'onClose'> {
-  /** Worker entry; defaults to defaultReceiverThreadFile(). */
+  /** Worker entry; defaults to receiver-thread next to this module. */
   readonly file?: string;
 }
 
@@ -73,7 +63,10 @@ export class LoadReceiverThread extends ReceiverReadings implements ReceivingPee
       rejectCode: o.rejectCode,
       counters: this.counters.buffer as SharedArrayBuffer,
     };
-    const worker = new Worker(o.file ?? defaultReceiverThreadFile(), {
+    const entry =
+      o.file === undefined ? threadEntry(__filename, 'receiver-thread') : { filename: o.file, argv: [] };
+    const worker = new Worker(entry.filename, {
+      argv: [...entry.argv],
       workerData: data,
       name: 'ilpd-loadgen-receiver',
     });

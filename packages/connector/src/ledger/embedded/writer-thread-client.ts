@@ -1,25 +1,15 @@
-import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { threadEntry, type ThreadEntry } from '@ilpd/codec';
 import type { Logger } from 'pino';
 import { packWrites } from './packed-writes';
 import type { PacketWrite, StoredAccount } from './sqlite-store';
 import type { AccountKey, Recovered, WriterReply, WriterRequest, WriterThreadData } from './writer-protocol';
 
-/**
- * The compiled writer-thread entry next to this file; when the ledger runs from its TypeScript sources
- * (jest, a ts hook) a small bootstrap that compiles them instead.
- */
-export function defaultWriterThreadFile(): string {
-  return __filename.endsWith('.ts')
-    ? join(__dirname, 'writer-thread-source.cjs')
-    : join(__dirname, 'writer-thread.js');
-}
-
 export interface LedgerWriterThreadOptions {
   /** Absolute path of the SQLite file. */
   readonly path: string;
   readonly logger: Logger;
-  /** Worker entry; defaults to defaultWriterThreadFile(). */
+  /** Worker entry; defaults to writer-thread next to this module. */
   readonly file?: string;
 }
 
@@ -44,10 +34,13 @@ export class LedgerWriterThread {
   private nextId = 1;
   private closed = false;
   private lastError: Error | undefined;
-  private readonly file: string;
+  private readonly entry: ThreadEntry;
 
   constructor(private readonly options: LedgerWriterThreadOptions) {
-    this.file = options.file ?? defaultWriterThreadFile();
+    this.entry =
+      options.file === undefined
+        ? threadEntry(__filename, 'writer-thread')
+        : { filename: options.file, argv: [] };
   }
 
   /** Starts the thread, opens the store and recovers from the previous run. */
@@ -102,7 +95,11 @@ export class LedgerWriterThread {
 
   private spawn(): Worker {
     const data: WriterThreadData = { path: this.options.path };
-    const worker = new Worker(this.file, { workerData: data, name: 'ilpd-ledger-writer' });
+    const worker = new Worker(this.entry.filename, {
+      argv: [...this.entry.argv],
+      workerData: data,
+      name: 'ilpd-ledger-writer',
+    });
     this.lastError = undefined;
     worker.on('message', (reply: WriterReply) => this.answer(reply));
     worker.on('error', (err: Error) => (this.lastError = err));

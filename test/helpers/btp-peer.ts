@@ -3,6 +3,7 @@ import {
   decodeBtp,
   decodePrepare,
   encodeBtp,
+  encodeBtpAuth,
   encodeBtpIlpFrame,
   encodeFulfill,
   encodeReject,
@@ -154,17 +155,9 @@ export class BtpPeer {
   }
 }
 
-/** The RFC 23 auth Message as ilp-plugin-btp sends it. */
+/** The RFC 23 auth Message as ilp-plugin-btp sends it (the codec's encodeBtpAuth, as a packet). */
 export function authFrame(requestId: number, username: string, token: string): BtpPacket {
-  return {
-    type: BtpPacketType.Message,
-    requestId,
-    protocolData: [
-      { protocolName: 'auth', contentType: 0, data: Buffer.alloc(0) },
-      { protocolName: 'auth_username', contentType: 1, data: Buffer.from(username, 'utf8') },
-      { protocolName: 'auth_token', contentType: 1, data: Buffer.from(token, 'utf8') },
-    ],
-  };
+  return decodeBtp(encodeBtpAuth(requestId, username, token));
 }
 
 function openSocket(url: string): Promise<WebSocket> {

@@ -5,6 +5,7 @@ export * from './time';
 export * from './ilp';
 export * from './ilp-errors';
 export * from './btp';
+export * from './btp-auth';
 export * from './peer-protocol';
 export * from './ildcp';
 export * from './ccp';

@@ -1,11 +1,11 @@
 import { randomInt } from 'node:crypto';
-import { BtpPacketType, decodeBtp } from '@ilpd/codec';
+import { BtpPacketType, decodeBtp, encodeBtpAuth, parseBtpUrl } from '@ilpd/codec';
 import WebSocket from 'ws';
 import type { BtpClientSide, DaemonConfig, PeerConfig } from '../config/types';
 import type { FrameCounters } from '../telemetry/frame-counters';
 import type { Logger } from '../telemetry/logger';
 import { reconnectDelayMs } from './backoff';
-import { btpAuthMessage, frameBytes } from './btp-frames';
+import { frameBytes } from './btp-frames';
 import type { PeerRegistry } from './peer-registry';
 import type { CorkableSocket } from './peer-session';
 
@@ -20,13 +20,8 @@ export interface BtpClientOptions {
 
 /** ws(s) URL without credentials, plus the credentials we authenticate with. */
 export function clientTarget(btp: BtpClientSide): { url: string; username: string; token: string } {
-  const parsed = new URL(btp.url);
-  const username = decodeURIComponent(parsed.username);
-  const token = btp.authToken ?? decodeURIComponent(parsed.password);
-  const scheme = parsed.protocol.replace(/^btp\+/, '');
-  // Rebuilt by hand: WHATWG URL refuses to change a special scheme (ws) from a non-special one (btp+ws).
-  const url = `${scheme}//${parsed.host}${parsed.pathname === '/' ? '' : parsed.pathname}${parsed.search}`;
-  return { url, username, token };
+  const endpoint = parseBtpUrl(btp.url);
+  return { url: endpoint.wsUrl, username: endpoint.username, token: btp.authToken ?? endpoint.token };
 }
 
 /**
@@ -90,7 +85,7 @@ export class BtpClient {
         if (this.connecting === ws) this.connecting = undefined;
         authenticated = this.onAuthAnswer(ws, socket, frameBytes(data), requestId);
       });
-      ws.send(btpAuthMessage(requestId, target.username, target.token));
+      ws.send(encodeBtpAuth(requestId, target.username, target.token));
       this.options.frames.countOut(BtpPacketType.Message);
     });
     ws.once('close', () => {

@@ -1,4 +1,4 @@
-import { BtpPacketType, encodeBtp, type BtpProtocolData } from '@ilpd/codec';
+import { BtpPacketType, encodeBtp } from '@ilpd/codec';
 import type { RawData } from 'ws';
 
 /** BTP error names of RFC 23 used by ilpd. */
@@ -23,24 +23,6 @@ export function btpError(
 
 export function btpEmptyResponse(requestId: number): Buffer {
   return encodeBtp({ type: BtpPacketType.Response, requestId, protocolData: [] });
-}
-
-/** The auth Message of RFC 23 as ilp-plugin-btp sends it: `auth` (empty), `auth_username`, `auth_token`. */
-export function btpAuthMessage(requestId: number, username: string, token: string): Buffer {
-  const text = (protocolName: string, value: string): BtpProtocolData => ({
-    protocolName,
-    contentType: 1,
-    data: Buffer.from(value, 'utf8'),
-  });
-  return encodeBtp({
-    type: BtpPacketType.Message,
-    requestId,
-    protocolData: [
-      { protocolName: 'auth', contentType: 0, data: Buffer.alloc(0) },
-      text('auth_username', username),
-      text('auth_token', token),
-    ],
-  });
 }
 
 /** ws delivers a Buffer for binary frames with the default binaryType; anything else is joined once. */

@@ -1,11 +1,12 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { decodeBtpAuth } from '@ilpd/codec';
 import WebSocket, { WebSocketServer } from 'ws';
 import type { DaemonConfig, PeerConfig } from '../config/types';
 import type { FrameCounters } from '../telemetry/frame-counters';
 import type { Logger } from '../telemetry/logger';
 import type { AuthFailureReason } from '../telemetry/metrics';
-import { parseAuthFrame, ServerPeerAuthenticator } from './btp-auth';
+import { ServerPeerAuthenticator } from './btp-auth';
 import { BTP_NOT_ACCEPTED, btpEmptyResponse, btpError, frameBytes } from './btp-frames';
 import type { PeerRegistry } from './peer-registry';
 import { CLOSE_POLICY, CLOSE_PROTOCOL_ERROR, type CorkableSocket } from './peer-session';
@@ -108,7 +109,7 @@ export class BtpServer {
   private authenticate(ws: WebSocket, socket: CorkableSocket, frame: Buffer): void {
     const { frames, logger, registry } = this.options;
     if (frame.length > 0) frames.countIn(frame[0]);
-    const parsed = parseAuthFrame(frame);
+    const parsed = decodeBtpAuth(frame);
     if (!parsed.ok) {
       this.options.onAuthFailure('malformed');
       logger.info({ reason: parsed.message }, 'BTP authentication failed');
@@ -117,7 +118,7 @@ export class BtpServer {
       this.reject(ws, CLOSE_PROTOCOL_ERROR, 'authentication failed');
       return;
     }
-    const { request } = parsed;
+    const request = parsed.auth;
     const result = this.authenticator.authenticate(request);
     if (!result.ok) {
       this.options.onAuthFailure(result.reason);

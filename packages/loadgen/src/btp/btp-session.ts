@@ -4,6 +4,7 @@ import {
   BtpPacketType,
   decodeBtp,
   encodeBtp,
+  encodeBtpAuth,
   encodeBtpIlpFrame,
   findBtpIlpData,
   isCodecError,
@@ -39,20 +40,6 @@ export class BtpSessionError extends Error {
   ) {
     super(message);
   }
-}
-
-const EMPTY = Buffer.alloc(0);
-
-function authFrame(requestId: number, username: string, token: string): Buffer {
-  return encodeBtp({
-    type: BtpPacketType.Message,
-    requestId,
-    protocolData: [
-      { protocolName: 'auth', contentType: 0, data: EMPTY },
-      { protocolName: 'auth_username', contentType: 1, data: Buffer.from(username, 'utf8') },
-      { protocolName: 'auth_token', contentType: 1, data: Buffer.from(token, 'utf8') },
-    ],
-  });
 }
 
 interface PendingControl {
@@ -134,7 +121,7 @@ export class BtpSession {
       this.handlers.onClose?.(code, String(reason));
     });
     const response = await this.requestFrame(
-      authFrame(this.allocateRequestId(), this.options.username, this.options.token),
+      encodeBtpAuth(this.allocateRequestId(), this.options.username, this.options.token),
       timeoutMs,
     ).catch((err: Error) => {
       ws.terminate();

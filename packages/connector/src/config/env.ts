@@ -171,13 +171,13 @@ function propertiesOf(node: SchemaNode): Record<string, SchemaNode> | undefined 
   return Object.assign({}, ...variants.map((v) => v.properties as Record<string, SchemaNode>).reverse());
 }
 
-export function isScalarNode(node: SchemaNode): boolean {
+function isScalarNode(node: SchemaNode): boolean {
   if (node.type === 'array') return (node.items as SchemaNode).type !== 'object';
   return node.type !== 'object' && propertiesOf(node) === undefined;
 }
 
 /** Parses an env string as the value type at its key; unparseable text is kept so validation reports it. */
-export function parseEnvValue(node: SchemaNode, text: string): unknown {
+function parseEnvValue(node: SchemaNode, text: string): unknown {
   const trimmed = text.trim();
   switch (node.type) {
     case 'integer':
@@ -193,18 +193,4 @@ export function parseEnvValue(node: SchemaNode, text: string): unknown {
     default:
       return text;
   }
-}
-
-/** The env variable for a documented key path (`peers[].btp.authToken` → ILPD_PEERS__<ID>__BTP__AUTH_TOKEN). */
-export function envNameForDocPath(steps: readonly (string | { list: string; idKey?: string })[]): string {
-  return (
-    ENV_PREFIX +
-    steps
-      .map((step) =>
-        typeof step === 'string'
-          ? envSegment(step)
-          : `${envSegment(step.list)}__<${step.idKey ? envSegment(step.idKey) : 'INDEX'}>`,
-      )
-      .join('__')
-  );
 }

@@ -55,10 +55,10 @@ function Count(defaultCount: number, minimum: number, maximum: number, descripti
 }
 
 /** RFC 15 ILP address: allocation scheme, then dot-separated segments of [a-zA-Z0-9_~-]. */
-export const ILP_ADDRESS_PATTERN = '^(g|private|example|peer|self|test[1-3]?|local)(\\.[a-zA-Z0-9_~-]+)+$';
+const ILP_ADDRESS_PATTERN = '^(g|private|example|peer|self|test[1-3]?|local)(\\.[a-zA-Z0-9_~-]+)+$';
 
 /** A peer id becomes a segment of its child's ILP address and of env variable names. */
-export const PEER_ID_PATTERN = '^[a-zA-Z0-9_~-]{1,64}$';
+const PEER_ID_PATTERN = '^[a-zA-Z0-9_~-]{1,64}$';
 
 const AssetCode = Type.String({
   pattern: '^[A-Za-z0-9]{1,16}$',

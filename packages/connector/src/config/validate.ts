@@ -202,7 +202,7 @@ export function isMapping(value: unknown): value is Record<string, unknown> {
 }
 
 /** How a valid value looks, for "expected …" messages and the reference doc. */
-export function describeExpected(node: SchemaNode): string {
+function describeExpected(node: SchemaNode): string {
   if (node.expected !== undefined) return node.expected;
   if (node.anyOf !== undefined) {
     const variants = node.anyOf as SchemaNode[];

@@ -11,7 +11,7 @@ import { PrepareView } from '@ilpd/codec';
  */
 
 /** Verdict slots per packet: status, then the fields a PrepareView is built from. */
-export const VERDICT_SLOTS = 6;
+const VERDICT_SLOTS = 6;
 /** Status slot values. 0 (the fill value) means the worker never got to the packet. */
 export const VERDICT_VALID = 1;
 export const VERDICT_INVALID = 2;

@@ -41,7 +41,7 @@ export async function fetchAddressFromParent(
   return parseIldcpAnswer(parentId, response);
 }
 
-export function parseIldcpAnswer(parentId: string, response: Buffer): IldcpResponse {
+function parseIldcpAnswer(parentId: string, response: Buffer): IldcpResponse {
   try {
     if (response[0] === IlpPacketType.Reject) {
       const reject = decodeReject(response);

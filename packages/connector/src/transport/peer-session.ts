@@ -36,7 +36,6 @@ interface PendingRequest {
 }
 
 /** WebSocket close codes (RFC 6455). */
-export const CLOSE_NORMAL = 1000;
 export const CLOSE_GOING_AWAY = 1001;
 export const CLOSE_PROTOCOL_ERROR = 1002;
 export const CLOSE_POLICY = 1008;

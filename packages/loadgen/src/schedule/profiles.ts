@@ -25,8 +25,8 @@ export interface ProfileOptions {
   readonly spikeAtS?: number;
 }
 
-export const SOAK_DEFAULTS = { rate: 10_000, durationS: 3600 } as const;
-export const SPIKE_DEFAULTS = { factor: 5, durationS: 30 } as const;
+const SOAK_DEFAULTS = { rate: 10_000, durationS: 3600 } as const;
+const SPIKE_DEFAULTS = { factor: 5, durationS: 30 } as const;
 
 export class ProfileError extends Error {
   readonly code = 'ILPD_LOADGEN_BAD_PROFILE';
@@ -97,12 +97,4 @@ export function buildProfile(o: ProfileOptions): RateSegment[] {
         `--profile: expected one of ${PROFILE_NAMES.join(', ')}, got ${String(o.profile)}`,
       );
   }
-}
-
-export function profileDurationMs(segments: readonly RateSegment[]): number {
-  return segments.reduce((sum, s) => sum + s.durationMs, 0);
-}
-
-export function profileTotalPackets(segments: readonly RateSegment[]): number {
-  return segments.reduce((sum, s) => sum + Math.floor((s.rate * s.durationMs) / 1000), 0);
 }

@@ -1,9 +1,12 @@
-import {
-  buildProfile,
-  parseStages,
-  profileDurationMs,
-  profileTotalPackets,
-} from '../../src/schedule/profiles';
+import { buildProfile, parseStages, type RateSegment } from '../../src/schedule/profiles';
+
+function profileDurationMs(segments: readonly RateSegment[]): number {
+  return segments.reduce((sum, s) => sum + s.durationMs, 0);
+}
+
+function profileTotalPackets(segments: readonly RateSegment[]): number {
+  return segments.reduce((sum, s) => sum + Math.floor((s.rate * s.durationMs) / 1000), 0);
+}
 
 describe('load profiles', () => {
   it('steady is one segment at the rate for the duration', () => {

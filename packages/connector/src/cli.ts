@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { runLedgerCommand } from './cli/ledger-command';
 import { runPacketCommand } from './cli/packet-command';
 import { loadConfig } from './config/load';
+import { ConfigSchema, type SchemaNode } from './config/schema';
 import type { DaemonConfig } from './config/types';
 import { Daemon } from './daemon';
 
@@ -90,8 +91,23 @@ async function configCommand(args: readonly string[]): Promise<number> {
   return EXIT_OK;
 }
 
+/** Every key the schema marks secret (auth tokens, settlement keys), wherever it appears. */
+const SECRET_KEYS = secretKeyNames(ConfigSchema as SchemaNode);
+
+function secretKeyNames(node: SchemaNode, into = new Set<string>()): Set<string> {
+  for (const [name, child] of Object.entries(node.properties ?? {})) {
+    const schema = child as SchemaNode;
+    if (schema.secret === true) into.add(name);
+    secretKeyNames(schema, into);
+  }
+  for (const child of [...(node.anyOf ?? []), ...(node.items === undefined ? [] : [node.items])]) {
+    secretKeyNames(child as SchemaNode, into);
+  }
+  return into;
+}
+
 function redactingReplacer(key: string, value: unknown): unknown {
-  if (key === 'authToken') return '<redacted>';
+  if (SECRET_KEYS.has(key)) return '<redacted>';
   if (key === 'url' && typeof value === 'string')
     return value.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:<redacted>@');
   return typeof value === 'bigint' ? value.toString() : value;

@@ -13,6 +13,7 @@ export function checkCrossFieldRules(doc: ConfigDocument): ConfigProblem[] {
   checkPeers(doc, add);
   checkRoutes(doc, add);
   checkFx(doc, add);
+  checkSettlement(doc, add);
 
   if (doc.address === undefined && !doc.peers.some((p) => p.relation === 'parent')) {
     add('address', 'required unless a peer has relation "parent" (which assigns our address over ILDCP)');
@@ -161,5 +162,67 @@ function checkFx(doc: ConfigDocument, add: Add): void {
       `required: peers use ${assets.join(', ')}, so every asset needs a rate; ${peer.assetCode} is used by ` +
         `peers[${i}] (${peer.id})`,
     );
+  });
+}
+
+/** The chain each settlement engine pays in, and the asset code its peers must use. */
+const SETTLEMENT_ASSET = { evm: 'ETH', xrpl: 'XRP' } as const;
+const PEER_ADDRESS = { evm: /^0x[0-9a-fA-F]{40}$/, xrpl: /^r[1-9A-HJ-NP-Za-km-z]{24,34}$/ } as const;
+
+function checkSettlement(doc: ConfigDocument, add: Add): void {
+  const { evm, xrpl } = doc.settlement;
+  if (evm !== undefined && (evm.privateKey === undefined) === (evm.privateKeyFile === undefined)) {
+    add(
+      'settlement.evm.privateKey',
+      'give exactly one of settlement.evm.privateKey (best from ILPD_SETTLEMENT__EVM__PRIVATE_KEY) and ' +
+        'settlement.evm.privateKeyFile',
+    );
+  }
+  if (xrpl !== undefined && (xrpl.secret === undefined) === (xrpl.secretFile === undefined)) {
+    add(
+      'settlement.xrpl.secret',
+      'give exactly one of settlement.xrpl.secret (best from ILPD_SETTLEMENT__XRPL__SECRET) and ' +
+        'settlement.xrpl.secretFile',
+    );
+  }
+  doc.peers.forEach((peer, i) => {
+    const settlement = peer.settlement;
+    if (settlement === undefined) return;
+    const at = `peers[${i}].settlement`;
+    const engine = settlement.engine;
+    if (doc.settlement[engine] === undefined) {
+      add(
+        `${at}.engine`,
+        `${engine} needs settlement.${engine} (its endpoints and our key), which is not set`,
+      );
+    }
+    const asset = SETTLEMENT_ASSET[engine];
+    if (peer.assetCode !== asset) {
+      add(
+        `peers[${i}].assetCode`,
+        `must be ${asset} to settle over ${engine} (claims pay in ${asset}), got ${JSON.stringify(peer.assetCode)}`,
+      );
+    }
+    if (settlement.settleTo > settlement.threshold) {
+      add(
+        `${at}.settleTo`,
+        `must be at most threshold (${settlement.threshold}), got "${settlement.settleTo}"`,
+      );
+    }
+    const minimum = peer.balance.minimum;
+    if (minimum !== undefined && -minimum < settlement.threshold) {
+      add(
+        `${at}.threshold`,
+        `must be at most what we may owe the peer (-balance.minimum = ${-minimum}), or packets to it get T04 ` +
+          `before settlement starts, got "${settlement.threshold}"`,
+      );
+    }
+    if (settlement.peerAddress !== undefined && !PEER_ADDRESS[engine].test(settlement.peerAddress)) {
+      add(
+        `${at}.peerAddress`,
+        `expected ${engine === 'evm' ? 'a 0x-prefixed 20-byte address' : 'a classic XRPL address (r…)'}, got ` +
+          describeValue(settlement.peerAddress),
+      );
+    }
   });
 }

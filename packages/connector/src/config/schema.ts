@@ -114,6 +114,61 @@ const BtpClientSide = Type.Object(
   { additionalProperties: false },
 );
 
+const PeerSettlement = Type.Object(
+  {
+    engine: Type.Union([Type.Literal('evm'), Type.Literal('xrpl')], {
+      description:
+        'Chain we settle with this peer over: evm (payment channels on an EVM chain, in ETH; needs ' +
+        "settlement.evm) or xrpl (XRP payment channels; needs settlement.xrpl). The peer's assetCode must be " +
+        "the chain's (ETH, XRP).",
+    }),
+    threshold: Amount({
+      description:
+        'When what we owe the peer reaches this (asset units), we pay it down to settleTo with a signed claim on our channel to it; 0 = after every Fulfill.',
+    }),
+    settleTo: Type.Unsafe<bigint>({
+      type: 'string',
+      ilpdAmount: true,
+      default: '0',
+      pattern: '^(0|[1-9][0-9]*)$',
+      maxMagnitude: UINT64_MAX.toString(),
+      expected: 'a decimal string (e.g. "0")',
+      description: 'What we leave owed after paying (asset units, <= threshold).',
+    }),
+    peerAddress: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 128,
+        expected: "the peer's address on the chain (0x… for evm, r… for xrpl)",
+        description:
+          "The peer's address on the chain, where our channel to it pays; unset = the address the peer " +
+          'announces over BTP (ilpd-settlement-info). When set, claims from the peer must come from a channel ' +
+          'it sends from.',
+      }),
+    ),
+    autoOpen: Type.Optional(
+      Type.Object(
+        {
+          deposit: Amount({
+            description:
+              'Opens (and tops up) our channel to the peer with this much (asset units) whenever it has none, ' +
+              'or too little left for the next claim.',
+          }),
+        },
+        {
+          additionalProperties: false,
+          description: 'Open channels on demand; unset = an operator opens them (`ilpd channels open`).',
+        },
+      ),
+    ),
+  },
+  {
+    additionalProperties: false,
+    description:
+      'Settle with this peer over payment channels (see docs/operators/settlement.md); unset = none.',
+  },
+);
+
 const Peer = Type.Object(
   {
     id: Type.String({
@@ -195,6 +250,7 @@ const Peer = Type.Object(
         },
       ),
     ),
+    settlement: Type.Optional(PeerSettlement),
     sendRoutes: Type.Boolean({
       derivedDefault: '`true`, `false` for children',
       description: 'Whether we broadcast our routes to this peer (CCP).',
@@ -219,6 +275,110 @@ const StaticRoute = Type.Object(
     peer: Type.String({ description: 'Id of the peer packets for this prefix go to.' }),
   },
   { additionalProperties: false },
+);
+
+function ChainPool(defaultSize: number) {
+  return {
+    poolSize: Count(
+      defaultSize,
+      1,
+      32,
+      'Clients in the pool, spread over the endpoints (round robin over the healthy ones).',
+    ),
+    healthIntervalMs: Milliseconds(5000, 'How often every endpoint is probed.'),
+    breakerFailures: Count(3, 1, 100, "Consecutive failures that open an endpoint's circuit breaker."),
+    halfOpenAfterMs: Milliseconds(10_000, 'How long an open breaker waits before one trial call.'),
+  };
+}
+
+const EvmSettlement = Type.Object(
+  {
+    rpcUrls: Type.Array(
+      Type.String({ pattern: '^(https?|wss?)://.+', expected: 'an http(s):// or ws(s):// JSON-RPC URL' }),
+      {
+        minItems: 1,
+        maxItems: 16,
+        description: 'JSON-RPC endpoints of the chain; in env a comma-separated list.',
+      },
+    ),
+    chainId: Type.Integer({
+      minimum: 1,
+      description: 'The chain id (claims are signed for it: EIP-712 domain).',
+    }),
+    contractAddress: Type.String({
+      pattern: '^0x[0-9a-fA-F]{40}$',
+      expected: 'a 0x-prefixed 20-byte address',
+      description: 'The channel contract (contracts/UnidirectionalChannels.sol; `ilpd channels deploy`).',
+    }),
+    privateKey: Type.Optional(
+      Type.String({
+        pattern: '^(0x)?[0-9a-fA-F]{64}$',
+        secret: true,
+        expected: 'a 32-byte hex private key',
+        description:
+          'Our signing key (channels, claims, transactions). Give it through ILPD_SETTLEMENT__EVM__PRIVATE_KEY ' +
+          'or privateKeyFile, never in the YAML file.',
+      }),
+    ),
+    privateKeyFile: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: 'File holding our hex private key (relative to the config file); instead of privateKey.',
+      }),
+    ),
+    confirmations: Count(1, 1, 64, 'Blocks a transaction must be under before it counts as done.'),
+    ...ChainPool(2),
+  },
+  { additionalProperties: false, description: 'EVM payment channels (peers with settlement.engine evm).' },
+);
+
+const XrplSettlement = Type.Object(
+  {
+    servers: Type.Array(Type.String({ pattern: '^wss?://.+', expected: 'a ws:// or wss:// rippled URL' }), {
+      minItems: 1,
+      maxItems: 16,
+      description: 'rippled WebSocket endpoints; in env a comma-separated list.',
+    }),
+    secret: Type.Optional(
+      Type.String({
+        minLength: 1,
+        secret: true,
+        expected: 'an XRPL family seed (s…)',
+        description:
+          'Our account secret (seed). Give it through ILPD_SETTLEMENT__XRPL__SECRET or secretFile, never in the ' +
+          'YAML file.',
+      }),
+    ),
+    secretFile: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: 'File holding our account secret (relative to the config file); instead of secret.',
+      }),
+    ),
+    settleDelaySeconds: Count(
+      86_400,
+      60,
+      31_536_000,
+      'SettleDelay of the channels we open: how long the peer has to redeem after we ask to close.',
+    ),
+    minSettleDelaySeconds: Count(
+      3600,
+      60,
+      31_536_000,
+      "Peers' channels with a shorter SettleDelay (or with CancelAfter) are refused: they could expire under us.",
+    ),
+    ledgerOffset: Count(
+      20,
+      2,
+      1000,
+      'LastLedgerSequence = current ledger + this: a transaction not validated by then failed for good.',
+    ),
+    ...ChainPool(2),
+  },
+  {
+    additionalProperties: false,
+    description: 'XRP Ledger payment channels (peers with settlement.engine xrpl).',
+  },
 );
 
 export const ConfigSchema = Type.Object(
@@ -445,6 +605,24 @@ export const ConfigSchema = Type.Object(
         ),
       },
       { additionalProperties: false, default: {} },
+    ),
+    settlement: Type.Object(
+      {
+        workers: Count(
+          0,
+          0,
+          64,
+          'Claim signing and verification: 0 = on the main thread; N = a pool of N worker threads.',
+        ),
+        claimTimeoutMs: Milliseconds(10_000, 'How long a peer has to acknowledge a claim we send over BTP.'),
+        watchIntervalMs: Milliseconds(
+          10_000,
+          'How often channels are read on chain (peers closing theirs, expiry, deposits).',
+        ),
+        evm: Type.Optional(EvmSettlement),
+        xrpl: Type.Optional(XrplSettlement),
+      },
+      { additionalProperties: false, default: {}, description: 'Settlement over payment channels.' },
     ),
     peers: Type.Array(Peer, {
       default: [],

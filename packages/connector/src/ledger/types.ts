@@ -67,3 +67,42 @@ export interface Ledger {
   void(handle: PacketHandle): Promise<void>;
   balances(): Promise<PeerBalance[]>;
 }
+
+/**
+ * A signed cumulative claim on a payment channel, stored with the value it carried. Claims are
+ * cumulative (the total ever paid on the channel), so the best one supersedes every earlier one.
+ */
+export interface ClaimRecord {
+  readonly peerId: string;
+  /** paid: we signed it for the peer (we owe it less); received: the peer signed it for us. */
+  readonly direction: 'paid' | 'received';
+  /** The chain of the channel ('evm', 'xrpl'). */
+  readonly chain: string;
+  readonly channelId: string;
+  /** Total ever paid on the channel, in the chain's unit (wei, drops). */
+  readonly cumulative: bigint;
+  /** Hex signature, as the chain's verifier takes it. */
+  readonly signature: string;
+}
+
+/**
+ * applied: the claim is stored and its amount booked, durably; stale: a claim on this channel at
+ * least as high is already stored (nothing changed); foreign-channel: the channel belongs to another
+ * peer (nothing changed).
+ */
+export type SettlementOutcome = 'applied' | 'stale' | 'foreign-channel';
+
+/** Settlement's side of the ledger: the same durability and double entry as packets. */
+export interface SettlementLedger {
+  /**
+   * Books a claim: `amount` (asset units, > 0) moves between the peer's account and the asset's
+   * settlement account (paid: the peer's balance rises, we owe it less; received: it falls) and the
+   * claim becomes the best of its channel and direction, in one durable commit, only if its cumulative
+   * amount is above the stored best. Resolves once durable. Idempotent: a replay is 'stale'.
+   */
+  recordSettlement(claim: ClaimRecord, amount: bigint): Promise<SettlementOutcome>;
+  /** The best stored claim of every channel, in each direction (read at start). */
+  claims(): Promise<ClaimRecord[]>;
+  /** The peer's posted balance as this process knows it (positive = it owes us); undefined = unknown peer. */
+  postedBalance(peerId: string): bigint | undefined;
+}

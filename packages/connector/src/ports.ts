@@ -1,4 +1,4 @@
-import type { CcpRouteControlRequest, CcpRouteUpdateRequest, PrepareView } from '@ilpd/codec';
+import type { BtpPacket, BtpPacketType, CcpRouteControlRequest, CcpRouteUpdateRequest, PrepareView } from '@ilpd/codec';
 
 /**
  * The daemon's shared interfaces: the seams between the transport, the packet engine and pipeline,
@@ -89,4 +89,29 @@ export interface PacketOutcome {
 /** Hot-path telemetry sink: records into a buffer that flushes to metrics in batches. */
 export interface PacketTelemetry {
   recordPacket(outcome: PacketOutcome): void;
+}
+
+/** Told after a durable post that we came to owe a peer more (the SettlementService). Must be cheap. */
+export interface SettlementTrigger {
+  owedMore(peerId: string): void;
+}
+
+/** BTP requests other than ILP packets: settlement's Transfer frames and Messages. */
+export interface BtpRequester {
+  /**
+   * Sends the frame `build(requestId)` to the peer and resolves with its answer, decoded (a Response
+   * or an Error: both resolve). Rejects with ILPD_ERR_PEER_UNREACHABLE when the peer is not connected
+   * or goes away, ILPD_ERR_TIMED_OUT when no answer comes within timeoutMs.
+   */
+  request(peerId: string, build: (requestId: number) => Buffer, timeoutMs: number): Promise<BtpPacket>;
+}
+
+/**
+ * What the transport hands BTP frames that carry no ILP packet to: Transfer frames and Messages of
+ * sub-protocols. Resolves with the whole answer frame (a Response or an Error) for `requestId`.
+ */
+export interface BtpSubProtocolHandler {
+  handleTransfer(peerId: string, frame: BtpPacket & { readonly type: BtpPacketType.Transfer }): Promise<Buffer>;
+  /** undefined when no handler speaks any of the Message's protocols (the transport answers empty). */
+  handleMessage(peerId: string, frame: BtpPacket): Promise<Buffer> | undefined;
 }

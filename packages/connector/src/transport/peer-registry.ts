@@ -1,7 +1,14 @@
 import type WebSocket from 'ws';
 import type { PeerConfig } from '../config/types';
 import { DaemonError } from '../errors';
-import type { IlpHandler, PeerLifecycleListener, PeerLink } from '../ports';
+import type { BtpPacket } from '@ilpd/codec';
+import type {
+  BtpRequester,
+  BtpSubProtocolHandler,
+  IlpHandler,
+  PeerLifecycleListener,
+  PeerLink,
+} from '../ports';
 import type { FrameCounters } from '../telemetry/frame-counters';
 import type { Logger } from '../telemetry/logger';
 import { CLOSE_POLICY, PeerSession, type CorkableSocket, type PeerSessionOptions } from './peer-session';
@@ -18,10 +25,11 @@ export interface PeerRegistryOptions {
  * the old one (the peer restarted or reconnected before we noticed the old socket die). It is the
  * packet path's PeerLink and tells lifecycle listeners (routing, ILDCP) when peers come and go.
  */
-export class PeerRegistry implements PeerLink {
+export class PeerRegistry implements PeerLink, BtpRequester {
   private readonly sessions = new Map<string, PeerSession>();
   private readonly listeners: PeerLifecycleListener[] = [];
   private handler: IlpHandler | undefined;
+  private subProtocols: BtpSubProtocolHandler | undefined;
   private drainRejectFrame: Buffer | undefined;
 
   constructor(private readonly options: PeerRegistryOptions) {}
@@ -29,6 +37,11 @@ export class PeerRegistry implements PeerLink {
   /** The packet path that answers incoming Prepares; set once by the composition root. */
   setIlpHandler(handler: IlpHandler): void {
     this.handler = handler;
+  }
+
+  /** Settlement's Transfer frames and Messages; set once by the composition root (none: refused). */
+  setSubProtocolHandler(handler: BtpSubProtocolHandler): void {
+    this.subProtocols = handler;
   }
 
   addListener(listener: PeerLifecycleListener): void {
@@ -41,6 +54,14 @@ export class PeerRegistry implements PeerLink {
       return Promise.reject(new DaemonError('ILPD_ERR_PEER_UNREACHABLE', `peer ${peerId} is not connected`));
     }
     return session.sendIlp(ilp, timeoutMs);
+  }
+
+  request(peerId: string, build: (requestId: number) => Buffer, timeoutMs: number): Promise<BtpPacket> {
+    const session = this.sessions.get(peerId);
+    if (session === undefined) {
+      return Promise.reject(new DaemonError('ILPD_ERR_PEER_UNREACHABLE', `peer ${peerId} is not connected`));
+    }
+    return session.request(build, timeoutMs);
   }
 
   isConnected(peerId: string): boolean {
@@ -58,6 +79,7 @@ export class PeerRegistry implements PeerLink {
     if (handler === undefined) throw new Error('PeerRegistry.attach before setIlpHandler');
     const session = new PeerSession(peerId, ws, socket, this.options.session, {
       handler,
+      subProtocols: this.subProtocols,
       frames: this.options.frames,
       logger: this.options.logger,
       drainReject: () => this.drainRejectFrame,

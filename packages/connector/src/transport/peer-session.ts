@@ -1,7 +1,14 @@
-import { BtpPacketType, decodeBtp, encodeBtpIlpFrame, findBtpIlpData, peekBtpHeader } from '@ilpd/codec';
+import {
+  BtpPacketType,
+  decodeBtp,
+  encodeBtpIlpFrame,
+  findBtpIlpData,
+  peekBtpHeader,
+  type BtpPacket,
+} from '@ilpd/codec';
 import WebSocket from 'ws';
 import { DaemonError } from '../errors';
-import type { IlpHandler } from '../ports';
+import type { BtpSubProtocolHandler, IlpHandler } from '../ports';
 import type { FrameCounters } from '../telemetry/frame-counters';
 import type { Logger } from '../telemetry/logger';
 import { BTP_NOT_ACCEPTED, BTP_TEMPORARY, btpEmptyResponse, btpError, frameBytes } from './btp-frames';
@@ -21,6 +28,8 @@ export interface PeerSessionOptions {
 
 export interface PeerSessionHooks {
   readonly handler: IlpHandler;
+  /** BTP Transfer frames and sub-protocol Messages (settlement); undefined = refused / answered empty. */
+  readonly subProtocols?: BtpSubProtocolHandler;
   readonly frames: FrameCounters;
   readonly logger: Logger;
   /** While shutting down: the Reject that answers new Prepares instead of the packet path. */
@@ -30,7 +39,9 @@ export interface PeerSessionHooks {
 
 interface PendingRequest {
   readonly requestId: number;
-  resolve(ilp: Buffer): void;
+  /** True for sub-protocol requests: resolved with the whole answer frame, Error frames included. */
+  readonly wholeFrame: boolean;
+  resolve(answer: Buffer): void;
   reject(err: Error): void;
   timer: NodeJS.Timeout;
 }
@@ -94,9 +105,29 @@ export class PeerSession {
           new DaemonError('ILPD_ERR_TIMED_OUT', `peer ${this.peerId} did not answer within ${timeoutMs} ms`),
         );
       }, timeoutMs);
-      this.pending.add({ requestId, resolve, reject, timer });
+      this.pending.add({ requestId, wholeFrame: false, resolve, reject, timer });
       this.send(encodeBtpIlpFrame(BtpPacketType.Message, requestId, ilp));
     });
+  }
+
+  /** Sends a sub-protocol frame built for its request id; resolves with the peer's answer frame, decoded. */
+  request(build: (requestId: number) => Buffer, timeoutMs: number): Promise<BtpPacket> {
+    if (!this.isOpen) {
+      return Promise.reject(
+        new DaemonError('ILPD_ERR_PEER_UNREACHABLE', `peer ${this.peerId} is not connected`),
+      );
+    }
+    const requestId = this.allocateRequestId();
+    return new Promise<Buffer>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.take(requestId);
+        reject(
+          new DaemonError('ILPD_ERR_TIMED_OUT', `peer ${this.peerId} did not answer within ${timeoutMs} ms`),
+        );
+      }, timeoutMs);
+      this.pending.add({ requestId, wholeFrame: true, resolve, reject, timer });
+      this.send(build(requestId));
+    }).then((frame) => decodeBtp(frame));
   }
 
   /** Closes the session: pending requests fail now, the socket is dropped if the peer does not answer. */
@@ -141,13 +172,7 @@ export class PeerSession {
         this.onAnswer(frame, header.type, header.requestId);
         return;
       case BtpPacketType.Transfer:
-        this.send(
-          btpError(
-            header.requestId,
-            BTP_NOT_ACCEPTED,
-            'BTP Transfer is not supported: ilpd does not settle over BTP',
-          ),
-        );
+        this.onTransfer(frame, header.requestId);
         return;
       default:
         this.send(btpError(header.requestId, BTP_NOT_ACCEPTED, `unknown BTP frame type ${header.type}`));
@@ -163,8 +188,7 @@ export class PeerSession {
       return;
     }
     if (ilp === undefined) {
-      // RFC 23 sub-protocols we do not speak (and repeated auth messages) get an empty Response.
-      this.send(btpEmptyResponse(requestId));
+      this.onSubProtocolMessage(frame, requestId);
       return;
     }
     const drainReject = this.hooks.drainReject();
@@ -181,6 +205,53 @@ export class PeerSession {
     );
   }
 
+  /** A Transfer frame: a settlement claim, answered by the sub-protocol handler (refused without one). */
+  private onTransfer(frame: Buffer, requestId: number): void {
+    const handler = this.hooks.subProtocols;
+    const packet = handler === undefined ? undefined : this.decodeOrRefuse(frame, requestId);
+    if (handler === undefined || packet === undefined) {
+      if (handler === undefined) {
+        this.send(
+          btpError(requestId, BTP_NOT_ACCEPTED, 'BTP Transfer is not supported: no settlement with this peer'),
+        );
+      }
+      return;
+    }
+    this.answerWith(
+      handler.handleTransfer(this.peerId, packet as BtpPacket & { type: BtpPacketType.Transfer }),
+      requestId,
+    );
+  }
+
+  /** RFC 23 sub-protocols we do not speak (and repeated auth messages) get an empty Response. */
+  private onSubProtocolMessage(frame: Buffer, requestId: number): void {
+    const handler = this.hooks.subProtocols;
+    const packet = handler === undefined ? undefined : this.decodeOrRefuse(frame, requestId);
+    if (handler !== undefined && packet === undefined) return;
+    const answer = packet === undefined ? undefined : handler?.handleMessage(this.peerId, packet);
+    if (answer === undefined) this.send(btpEmptyResponse(requestId));
+    else this.answerWith(answer, requestId);
+  }
+
+  private decodeOrRefuse(frame: Buffer, requestId: number): BtpPacket | undefined {
+    try {
+      return decodeBtp(frame);
+    } catch (err) {
+      this.send(btpError(requestId, BTP_NOT_ACCEPTED, `malformed BTP frame: ${(err as Error).message}`));
+      return undefined;
+    }
+  }
+
+  private answerWith(answer: Promise<Buffer>, requestId: number): void {
+    answer.then(
+      (frame) => this.send(frame),
+      (err: unknown) => {
+        this.hooks.logger.error({ peer: this.peerId, err }, 'BTP sub-protocol handler failed');
+        this.send(btpError(requestId, BTP_TEMPORARY, 'internal error'));
+      },
+    );
+  }
+
   private onAnswer(frame: Buffer, type: number, requestId: number): void {
     const request = this.pending.take(requestId);
     if (request === undefined) {
@@ -191,6 +262,10 @@ export class PeerSession {
       return;
     }
     clearTimeout(request.timer);
+    if (request.wholeFrame) {
+      request.resolve(frame);
+      return;
+    }
     if (type === BtpPacketType.Error) {
       request.reject(
         new DaemonError(

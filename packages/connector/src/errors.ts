@@ -58,6 +58,14 @@ export const ERROR_CODES = {
     ilpCode: 'T00',
     description: "no endpoint of the settlement chain answers (or every endpoint's circuit is open)",
   },
+  ILPD_ERR_SETTLEMENT_NO_CHANNEL: {
+    ilpCode: 'T00',
+    description: 'no open payment channel with the peer (and none may be opened on demand)',
+  },
+  ILPD_ERR_SETTLEMENT_CHANNEL_EXHAUSTED: {
+    ilpCode: 'T00',
+    description: 'our payment channel to the peer has no deposit left for the next claim',
+  },
   // Configuration (never reach the packet path: they stop startup).
   ILPD_ERR_CONFIG: { ilpCode: 'T00', description: 'the configuration is invalid' },
 } as const satisfies Record<string, DaemonErrorSpec>;

@@ -1,4 +1,10 @@
-import type { BtpPacket, BtpPacketType, CcpRouteControlRequest, CcpRouteUpdateRequest, PrepareView } from '@ilpd/codec';
+import type {
+  BtpPacket,
+  BtpPacketType,
+  CcpRouteControlRequest,
+  CcpRouteUpdateRequest,
+  PrepareView,
+} from '@ilpd/codec';
 
 /**
  * The daemon's shared interfaces: the seams between the transport, the packet engine and pipeline,
@@ -111,7 +117,10 @@ export interface BtpRequester {
  * sub-protocols. Resolves with the whole answer frame (a Response or an Error) for `requestId`.
  */
 export interface BtpSubProtocolHandler {
-  handleTransfer(peerId: string, frame: BtpPacket & { readonly type: BtpPacketType.Transfer }): Promise<Buffer>;
+  handleTransfer(
+    peerId: string,
+    frame: BtpPacket & { readonly type: BtpPacketType.Transfer },
+  ): Promise<Buffer>;
   /** undefined when no handler speaks any of the Message's protocols (the transport answers empty). */
   handleMessage(peerId: string, frame: BtpPacket): Promise<Buffer> | undefined;
 }

@@ -61,6 +61,8 @@ export interface ChannelEngine {
   readonly chainScale: number;
   /** Our own address on this chain (where peers open channels to us). */
   readonly ourAddress: string;
+  /** EVM: the chain id claims are signed for (announced to peers); undefined elsewhere. */
+  readonly chainId?: number;
 
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -83,6 +85,11 @@ export interface ChannelEngine {
   readChannel(channelId: string): Promise<ChannelState | undefined>;
   /** Checks a claim's signature against the channel's sender (its address / public key). */
   verifyClaim(channel: ChannelState, cumulative: bigint, signature: string): Promise<boolean>;
+  /**
+   * Why a peer's channel to us cannot be accepted (e.g. XRPL: CancelAfter set, a settle delay below our
+   * minimum), or undefined when it can. Checked before any claim on it is credited.
+   */
+  acceptanceProblem?(channel: ChannelState): string | undefined;
   /** Redeems a claim on chain (and closes the channel when `close`): the receiver gets `cumulative`. */
   redeem(channel: ChannelState, cumulative: bigint, signature: string, close: boolean): Promise<TxOutcome>;
 }

@@ -212,7 +212,11 @@ export class PeerSession {
     if (handler === undefined || packet === undefined) {
       if (handler === undefined) {
         this.send(
-          btpError(requestId, BTP_NOT_ACCEPTED, 'BTP Transfer is not supported: no settlement with this peer'),
+          btpError(
+            requestId,
+            BTP_NOT_ACCEPTED,
+            'BTP Transfer is not supported: no settlement with this peer',
+          ),
         );
       }
       return;

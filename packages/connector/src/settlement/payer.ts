@@ -78,6 +78,14 @@ export class PeerPayer {
     if (!this.running && this.retryTimer === undefined) void this.run();
   }
 
+  /** Something that may unblock a failed settlement changed (the peer connected or announced its address). */
+  retryNow(): void {
+    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    this.retryMs = RETRY_INITIAL_MS;
+    this.owedMore();
+  }
+
   stop(): void {
     this.stopped = true;
     if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);

@@ -161,7 +161,7 @@ export class SettlementService implements SettlementTrigger, PeerLifecycleListen
       );
     const payer = this.payers.get(peerId);
     payer?.resendLatest();
-    payer?.owedMore();
+    payer?.retryNow();
   }
 
   onPeerDisconnected(): void {
@@ -209,7 +209,7 @@ export class SettlementService implements SettlementTrigger, PeerLifecycleListen
     } catch (err) {
       return Promise.resolve(claimRefusalFrame(frame.requestId, 'malformed', (err as Error).message));
     }
-    this.payers.get(peerId)?.owedMore();
+    this.payers.get(peerId)?.retryNow();
     return Promise.resolve(answer());
   }
 

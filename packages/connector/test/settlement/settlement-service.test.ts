@@ -39,10 +39,9 @@ function pair(
     peerAddress: options.peerAddress === false ? undefined : peerAddress,
     autoOpenDeposit: options.autoOpen ?? 100_000n,
   });
-  let bob: SettlementService | undefined;
-  let alice: SettlementService | undefined;
-  const aliceLink = new LoopbackLink('alice', () => bob as SettlementService);
-  const bobLink = new LoopbackLink('bob', () => alice as SettlementService);
+  const nodes: { alice?: SettlementService; bob?: SettlementService } = {};
+  const aliceLink = new LoopbackLink('alice', () => nodes.bob as SettlementService);
+  const bobLink = new LoopbackLink('bob', () => nodes.alice as SettlementService);
   const service = (
     me: string,
     them: SettlingPeer,
@@ -61,8 +60,10 @@ function pair(
       observer: silentSettlementObserver,
       logger: logger.child({ node: me }),
     });
-  alice = service('alice', peer('bob', BOB), aliceEngine, aliceLedger, aliceLink);
-  bob = service('bob', peer('alice', ALICE), bobEngine, bobLedger, bobLink);
+  const alice = service('alice', peer('bob', BOB), aliceEngine, aliceLedger, aliceLink);
+  const bob = service('bob', peer('alice', ALICE), bobEngine, bobLedger, bobLink);
+  nodes.alice = alice;
+  nodes.bob = bob;
   return { chain, alice, bob, aliceLedger, bobLedger, aliceLink, bobLink, aliceEngine, bobEngine };
 }
 

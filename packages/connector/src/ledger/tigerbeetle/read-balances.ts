@@ -1,5 +1,6 @@
 import type { Account } from 'tigerbeetle-node';
 import type { LedgerConfig } from '../../config/types';
+import { assetKey } from '../guards';
 import type { LiquidityBalance } from '../inspect';
 import type { PeerBalance } from '../types';
 import { TigerBeetleConnection } from './connection';
@@ -24,7 +25,7 @@ export async function readTigerBeetleBalances(
   const connection = new TigerBeetleConnection(config);
   try {
     const assets = new Map<string, PeerAsset>();
-    for (const p of peers) assets.set(`${p.assetCode}/${p.assetScale}`, p);
+    for (const p of peers) assets.set(assetKey(p.assetCode, p.assetScale), p);
     const peerIds = peers.map((p) => accountId('Peer', p.peerId, p.assetCode, p.assetScale));
     const liquidityIds = [...assets.values()].map((a) =>
       accountId('Liquidity', '', a.assetCode, a.assetScale),

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { CreateAccountStatus, type Account, type Transfer } from 'tigerbeetle-node';
 import { DaemonError, type DaemonErrorCode } from '../../errors';
 import { LedgerBatchWriter, type BatchSink } from '../batch-writer';
+import { assetKey, ledgerUnavailable, reservationAccounts } from '../guards';
 import type { InspectableLedger, LiquidityBalance } from '../inspect';
 import type {
   LedgerObserver,
@@ -118,10 +119,10 @@ export class TigerBeetleLedger implements InspectableLedger, BatchSink<TbOp> {
   }
 
   async registerPeer(account: LedgerPeerAccount): Promise<void> {
-    if (!this.running) throw unavailable();
+    if (!this.running) throw ledgerUnavailable();
     const { peerId, assetCode, assetScale } = account;
     const ledger = ledgerNumber(assetCode, assetScale);
-    const asset = `${assetCode}/${assetScale}`;
+    const asset = assetKey(assetCode, assetScale);
     const other = this.assetsByLedger.get(ledger);
     if (other !== undefined && other !== asset) {
       throw new DaemonError('ILPD_ERR_CONFIG', `assets ${other} and ${asset} hash to one TigerBeetle ledger`);
@@ -168,22 +169,13 @@ export class TigerBeetleLedger implements InspectableLedger, BatchSink<TbOp> {
   }
 
   async reserve(reservation: PacketReservation): Promise<PacketHandle> {
-    if (!this.running) throw unavailable();
-    const from = this.peers.get(reservation.incoming.peerId);
-    const to = this.peers.get(reservation.outgoing.peerId);
-    if (from === undefined || to === undefined) {
-      const peerId = from === undefined ? reservation.incoming.peerId : reservation.outgoing.peerId;
-      throw new DaemonError('ILPD_ERR_LEDGER_UNKNOWN_ACCOUNT', `peer ${peerId} is not registered`);
-    }
-    if (reservation.incoming.amount < 0n || reservation.outgoing.amount < 0n) {
-      throw new DaemonError('ILPD_ERR_INVALID_AMOUNT', 'reservation amounts must not be negative');
-    }
-    if (this.writer.backlog >= this.options.maxQueue) {
-      throw new DaemonError(
-        'ILPD_ERR_LEDGER_OVERLOADED',
-        `ledger write queue holds ${this.writer.backlog} transfers`,
-      );
-    }
+    if (!this.running) throw ledgerUnavailable();
+    const { from, to } = reservationAccounts(
+      this.peers,
+      reservation,
+      this.writer.backlog,
+      this.options.maxQueue,
+    );
     const handle = new TbReservation(
       this,
       this.boot,
@@ -207,7 +199,7 @@ export class TigerBeetleLedger implements InspectableLedger, BatchSink<TbOp> {
   }
 
   async balances(): Promise<PeerBalance[]> {
-    if (!this.running) throw unavailable();
+    if (!this.running) throw ledgerUnavailable();
     await this.writer.flush();
     const peers = [...this.peers.values()];
     const found = await this.lookup(peers.map((p) => p.account));
@@ -228,7 +220,7 @@ export class TigerBeetleLedger implements InspectableLedger, BatchSink<TbOp> {
   }
 
   async liquidityBalances(): Promise<LiquidityBalance[]> {
-    if (!this.running) throw unavailable();
+    if (!this.running) throw ledgerUnavailable();
     await this.writer.flush();
     const assets = [...this.liquidity.values()];
     const found = await this.lookup(assets.map((a) => a.id));
@@ -290,8 +282,4 @@ export class TigerBeetleLedger implements InspectableLedger, BatchSink<TbOp> {
 function codeOf(err: unknown): DaemonErrorCode | undefined {
   const code = (err as { code?: unknown } | null)?.code;
   return code === 'ILPD_ERR_LEDGER_UNAVAILABLE' ? code : undefined;
-}
-
-function unavailable(): DaemonError {
-  return new DaemonError('ILPD_ERR_LEDGER_UNAVAILABLE', 'the ledger is not running');
 }

@@ -100,12 +100,13 @@ export function tigerbeetleBackend(env: NodeJS.ProcessEnv = process.env): Backen
 }
 
 /**
- * The tigerbeetle backend against SimulatedTigerBeetle: runs everywhere, exercising the backend's own
- * logic; it does not replace the run against a real cluster.
+ * The tigerbeetle backend against SimulatedTigerBeetle, a stand-in for a `--development` cluster (32 KiB
+ * requests): runs everywhere, exercising the backend's own logic; it does not replace the run against
+ * a real cluster.
  */
 export const simulatedTigerbeetleBackend: BackendHarness = {
   name: 'tigerbeetle',
-  label: 'tigerbeetle backend on a simulated state machine',
+  label: 'tigerbeetle backend on a simulated --development cluster',
   timeoutGranularityMs: 1000,
   newStore() {
     const cluster = new SimulatedTigerBeetle();
@@ -123,6 +124,7 @@ export const simulatedTigerbeetleBackend: BackendHarness = {
           createClient: () => cluster.client(),
         }),
       cleanup: () => {
+        cluster.close();
         if (cluster.clientsCreated !== cluster.clientsDestroyed) {
           throw new Error(
             `${cluster.clientsCreated - cluster.clientsDestroyed} simulated clients never destroyed`,

@@ -53,6 +53,10 @@ export const ERROR_CODES = {
     description: 'the reservation is unknown, already resolved or timed out',
   },
   ILPD_ERR_LEDGER_UNKNOWN_ACCOUNT: { ilpCode: 'T00', description: 'the peer has no ledger account' },
+  ILPD_ERR_LEDGER_REQUEST_TOO_LARGE: {
+    ilpCode: 'T00',
+    description: "a ledger request exceeded the cluster's request size limit (never sent; split and resent)",
+  },
   // Configuration (never reach the packet path: they stop startup).
   ILPD_ERR_CONFIG: { ilpCode: 'T00', description: 'the configuration is invalid' },
 } as const satisfies Record<string, DaemonErrorSpec>;

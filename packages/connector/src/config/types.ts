@@ -67,6 +67,12 @@ export interface LedgerConfig {
     readonly clusterId: bigint;
     readonly addresses: readonly string[];
     readonly requestTimeoutMs: number;
+    /** Transfers per create_transfers request; 0 = learn the cluster's limit at start. */
+    readonly maxBatchEvents: number;
+    /** Requests in flight at once, one client session each. */
+    readonly concurrentRequests: number;
+    /** Time recovery may spend at start voiding an earlier run's pending transfers. */
+    readonly recoveryTimeoutMs: number;
   };
 }
 

@@ -49,6 +49,8 @@ export class Reservation implements PacketHandle, PacketRecord {
     readonly outAccount: AccountState,
     readonly outAmount: bigint,
     readonly createdAtMs: number,
+    /** Wall-clock expiry of the incoming Prepare: from then on the reservation can only be voided. */
+    readonly expiresAtMs: number = Infinity,
   ) {
     this.inAccountId = inAccount.stored.id;
     this.inLiquidityId = (inAccount.liquidity as AccountState).stored.id;

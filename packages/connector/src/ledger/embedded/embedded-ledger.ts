@@ -157,6 +157,7 @@ export class EmbeddedLedger implements InspectableLedger, BatchSink<Write> {
       to,
       outgoing.amount,
       this.now(),
+      reservation.expiresAtMs,
     );
     this.open.add(handle);
     // Nobody waits for the pending row: one lost in a crash is exactly what recovery would void anyway.
@@ -167,6 +168,13 @@ export class EmbeddedLedger implements InspectableLedger, BatchSink<Write> {
   post(handle: PacketHandle): Promise<void> {
     const res = this.pendingReservation(handle);
     if (res === undefined) return Promise.reject(notPending(handle, 'post'));
+    if (Date.now() >= res.expiresAtMs) {
+      // Past the packet's expiry the sender has given up on it: a post now would charge it for a
+      // packet it considers failed. The reservation is voided instead, as TigerBeetle's timeout does.
+      this.settle(res, PacketState.Voided);
+      void this.writeResolution(res).catch(() => undefined);
+      return Promise.reject(notPending(handle, 'post'));
+    }
     this.settle(res, PacketState.Posted);
     res.applyPost();
     // The post frees no headroom until it is durable: writeBatch releases the hold once the batch

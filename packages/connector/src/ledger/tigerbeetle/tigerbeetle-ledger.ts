@@ -182,6 +182,11 @@ export class TigerBeetleLedger implements InspectableLedger, BatchSink<TbOp> {
     }
   }
 
+  /** Transfers one create_transfers request carries at most (learned or configured). */
+  get transfersPerRequest(): number {
+    return this.limits.transfers;
+  }
+
   isReady(): boolean {
     return this.running && this.connection.healthy;
   }

@@ -76,6 +76,8 @@ export interface SimulatedTigerBeetleOptions {
   readonly expiryIntervalMs?: number;
   /** The cluster's clock minus the host's, in ms: the cluster's timestamps are its own. */
   readonly clockOffsetMs?: number;
+  /** Time a request takes once sent, in ms (default 0: the next turn of the event loop). */
+  readonly latencyMs?: number;
 }
 
 interface QueuedRequest {
@@ -114,6 +116,7 @@ export class SimulatedTigerBeetle {
   private readonly expiryPassLimit: number;
   private readonly expiryIntervalMs: number;
   private readonly clockOffsetNs: bigint;
+  private readonly latencyMs: number;
   private readonly accounts = new Map<bigint, Account>();
   private readonly transfers = new Map<bigint, Transfer>();
   private readonly pendingStatus = new Map<bigint, PendingStatus>();
@@ -140,6 +143,7 @@ export class SimulatedTigerBeetle {
     this.expiryPassLimit = options.expiryPassLimit ?? 3;
     this.expiryIntervalMs = options.expiryIntervalMs ?? 50;
     this.clockOffsetNs = BigInt(options.clockOffsetMs ?? 0) * 1_000_000n;
+    this.latencyMs = options.latencyMs ?? 0;
   }
 
   client(): Client {
@@ -285,7 +289,9 @@ export class SimulatedTigerBeetle {
 
   private send(queue: QueuedRequest[]): void {
     const request = queue[0];
-    setImmediate(() => {
+    const later = (fn: () => void) =>
+      this.latencyMs > 0 ? setTimeout(fn, this.latencyMs) : setImmediate(fn);
+    later(() => {
       if (!this.reachable || queue[0] !== request) return;
       queue.shift();
       let result: unknown;

@@ -66,6 +66,7 @@ export class LedgerBatchWriter<Op> {
   /** Sequence number (push order) of the first op of each write in flight. */
   private readonly writeStarts = new Set<number>();
   private readonly maxInFlight: number;
+  private batchSize: number;
   /** True while startWrite() runs: a sink that answers synchronously must not recurse into the next write. */
   private starting = false;
   private timer: NodeJS.Timeout | undefined;
@@ -90,11 +91,18 @@ export class LedgerBatchWriter<Op> {
     private readonly options: BatchWriterOptions,
   ) {
     if (!(options.batchSize >= 1)) throw new RangeError('batchSize must be at least 1');
+    this.batchSize = options.batchSize;
     this.maxAttempts = options.maxAttempts ?? 5;
     this.retryDelayMs = options.retryDelayMs ?? 5;
     this.lazyFlushMs = options.lazyFlushMs ?? 0;
     this.maxInFlight = options.maxInFlight ?? 1;
     if (!(this.maxInFlight >= 1)) throw new RangeError('maxInFlight must be at least 1');
+  }
+
+  /** Changes the most ops one write carries (e.g. once a backend has learned its request limit). */
+  resize(batchSize: number): void {
+    if (!(batchSize >= 1)) throw new RangeError('batchSize must be at least 1');
+    this.batchSize = batchSize;
   }
 
   /** Ops pushed but not yet durable (queued or being written). */
@@ -157,7 +165,7 @@ export class LedgerBatchWriter<Op> {
 
   /** Milliseconds until the queued ops are due to be written (<= 0: now). */
   private dueInMs(): number {
-    if (this.ops.length >= this.options.batchSize) return 0;
+    if (this.ops.length >= this.batchSize) return 0;
     const gather = this.queuedDurable > 0 ? this.options.flushIntervalMs : this.lazyFlushMs;
     return this.oldestAt + gather - performance.now();
   }
@@ -195,7 +203,7 @@ export class LedgerBatchWriter<Op> {
   private startWrite(): void {
     if (this.writesInFlight >= this.maxInFlight || this.ops.length === 0) return;
     this.clearTimers();
-    const n = Math.min(this.ops.length, this.options.batchSize);
+    const n = Math.min(this.ops.length, this.batchSize);
     const start = this.pushed - this.ops.length;
     const ops = this.ops.splice(0, n);
     const resolves = this.resolves.splice(0, n);

@@ -18,6 +18,7 @@ import {
   debitBalance,
   ledgerNumber,
   linkChain,
+  MAX_TRANSFERS_PER_OP,
   newAccount,
   newBoot,
   transferId,
@@ -123,6 +124,7 @@ export class TigerBeetleLedger implements InspectableLedger, BatchSink<TbOp> {
       if (!this.options.maxBatchEvents) {
         this.limits.transfers = await learnTransferLimit(this.connection, TRANSFERS_PER_REQUEST_MAX);
       }
+      this.fitBatchesToRequests();
       this.logger.info(
         {
           cluster: this.connection.description,
@@ -355,6 +357,16 @@ export class TigerBeetleLedger implements InspectableLedger, BatchSink<TbOp> {
     await Promise.all(requests);
   }
 
+  /**
+   * One writer batch is one request: a batch of the most ops whose chains surely fit, so a packet's op
+   * never waits behind a second request of its own batch.
+   */
+  private fitBatchesToRequests(): void {
+    this.writer.resize(
+      Math.max(1, Math.min(this.options.batchSize, Math.floor(this.limits.transfers / MAX_TRANSFERS_PER_OP))),
+    );
+  }
+
   /** One create_transfers request for these ops, split if the cluster refuses it as too large. */
   private async writeOps(ops: readonly TbOp[]): Promise<void> {
     const transfers: Transfer[] = [];
@@ -373,6 +385,7 @@ export class TigerBeetleLedger implements InspectableLedger, BatchSink<TbOp> {
       // Never sent, so never applied: split it and send the halves.
       this.stats.tooLarge++;
       this.limits.refused(transfers.length);
+      this.fitBatchesToRequests();
       this.logger.warn(
         { refused: transfers.length, transfersPerRequest: this.limits.transfers },
         'tigerbeetle refused a request as too large; requests are split to the lower size from now on',

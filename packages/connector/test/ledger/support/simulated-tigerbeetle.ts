@@ -120,6 +120,8 @@ export class SimulatedTigerBeetle {
   private readonly accounts = new Map<bigint, Account>();
   private readonly transfers = new Map<bigint, Transfer>();
   private readonly pendingStatus = new Map<bigint, PendingStatus>();
+  /** Pending transfers with a timeout that are still pending: what expiry passes look at. */
+  private readonly openTimed = new Set<bigint>();
   private readonly failedIds = new Map<bigint, number>();
   private lastTimestamp = 0n;
   private reachable = true;
@@ -264,14 +266,15 @@ export class SimulatedTigerBeetle {
   runExpiryPass(): number {
     const now = this.now();
     const due: Transfer[] = [];
-    for (const [id, status] of this.pendingStatus) {
+    for (const id of this.openTimed) {
       const p = this.transfers.get(id) as Transfer;
-      if (status === 'pending' && p.timeout > 0 && expiresAt(p) <= now) due.push(p);
+      if (expiresAt(p) <= now) due.push(p);
     }
     due.sort((a, b) => (expiresAt(a) < expiresAt(b) ? -1 : expiresAt(a) > expiresAt(b) ? 1 : 0));
     const released = due.slice(0, this.expiryPassLimit);
     for (const p of released) {
       this.pendingStatus.set(p.id, 'expired');
+      this.openTimed.delete(p.id);
       (this.accounts.get(p.debit_account_id) as Account).debits_pending -= p.amount;
       (this.accounts.get(p.credit_account_id) as Account).credits_pending -= p.amount;
     }
@@ -281,10 +284,7 @@ export class SimulatedTigerBeetle {
   }
 
   private hasTimedPendings(): boolean {
-    for (const [id, status] of this.pendingStatus) {
-      if (status === 'pending' && (this.transfers.get(id) as Transfer).timeout > 0) return true;
-    }
-    return false;
+    return this.openTimed.size > 0;
   }
 
   private send(queue: QueuedRequest[]): void {
@@ -439,6 +439,10 @@ export class SimulatedTigerBeetle {
     if (pending) {
       this.pendingStatus.set(t.id, 'pending');
       undo.push(() => this.pendingStatus.delete(t.id));
+      if (t.timeout > 0) {
+        this.openTimed.add(t.id);
+        undo.push(() => this.openTimed.delete(t.id));
+      }
       this.move(dr, 'debits_pending', t.amount, undo);
       this.move(cr, 'credits_pending', t.amount, undo);
     } else {
@@ -481,7 +485,11 @@ export class SimulatedTigerBeetle {
     this.transfers.set(t.id, { ...t, amount: post ? amount : p.amount, timestamp: now });
     undo.push(() => this.transfers.delete(t.id));
     this.pendingStatus.set(p.id, post ? 'posted' : 'voided');
-    undo.push(() => this.pendingStatus.set(p.id, 'pending'));
+    const timed = this.openTimed.delete(p.id);
+    undo.push(() => {
+      this.pendingStatus.set(p.id, 'pending');
+      if (timed) this.openTimed.add(p.id);
+    });
     const dr = this.accounts.get(p.debit_account_id) as Account;
     const cr = this.accounts.get(p.credit_account_id) as Account;
     this.move(dr, 'debits_pending', -p.amount, undo);

@@ -68,9 +68,8 @@ const ROUND_TRIP_MS = 3;
 const TB_DEFAULTS = {
   requestTimeoutMs: 5000,
   maxBatchEvents: 0,
-  concurrentRequests:
-    ConfigSchema.properties.ledger.properties.tigerbeetle.properties.concurrentRequests.default,
-  recoveryTimeoutMs: 10_000,
+  requestsInFlight: ConfigSchema.properties.ledger.properties.tigerbeetle.properties.requestsInFlight.default,
+  recoveryBudgetMs: 10_000,
 };
 
 async function bench(config: LedgerConfig, configDir: string, scenario: Scenario): Promise<BenchResult> {

@@ -70,9 +70,9 @@ export interface LedgerConfig {
     /** Transfers per create_transfers request; 0 = learn the cluster's limit at start. */
     readonly maxBatchEvents: number;
     /** Requests in flight at once, one client session each. */
-    readonly concurrentRequests: number;
+    readonly requestsInFlight: number;
     /** Time recovery may spend at start voiding an earlier run's pending transfers. */
-    readonly recoveryTimeoutMs: number;
+    readonly recoveryBudgetMs: number;
   };
 }
 

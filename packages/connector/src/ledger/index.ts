@@ -51,8 +51,8 @@ export function createLedger(config: LedgerConfig, deps: LedgerDeps): Inspectabl
         addresses: config.tigerbeetle.addresses,
         requestTimeoutMs: config.tigerbeetle.requestTimeoutMs,
         maxBatchEvents: config.tigerbeetle.maxBatchEvents,
-        concurrentRequests: config.tigerbeetle.concurrentRequests,
-        recoveryTimeoutMs: config.tigerbeetle.recoveryTimeoutMs,
+        requestsInFlight: config.tigerbeetle.requestsInFlight,
+        recoveryBudgetMs: config.tigerbeetle.recoveryBudgetMs,
         logger: deps.logger.child({ component: 'ledger', backend: 'tigerbeetle' }),
       });
   }

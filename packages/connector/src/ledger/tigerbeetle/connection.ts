@@ -6,7 +6,7 @@ export interface TigerBeetleConnectionOptions {
   readonly addresses: readonly string[];
   readonly requestTimeoutMs: number;
   /** Client sessions, so as many requests in flight (default 1). */
-  readonly concurrentRequests?: number;
+  readonly requestsInFlight?: number;
   /** Builds a client; tigerbeetle-node's createClient unless a test substitutes a simulated cluster. */
   readonly createClient?: (args: ClientInitArgs) => Client;
 }
@@ -40,7 +40,7 @@ export class TigerBeetleConnection {
   lastRequestOk = false;
 
   constructor(private readonly options: TigerBeetleConnectionOptions) {
-    const n = Math.max(1, options.concurrentRequests ?? 1);
+    const n = Math.max(1, options.requestsInFlight ?? 1);
     this.clients = new Array<Client | undefined>(n).fill(undefined);
     this.busy = new Array<number>(n).fill(0);
   }

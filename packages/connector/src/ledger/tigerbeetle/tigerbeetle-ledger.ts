@@ -39,7 +39,7 @@ export interface TigerBeetleLedgerOptions extends TigerBeetleConnectionOptions {
   /** Transfers per create_transfers request; 0 or absent = learn the cluster's limit at start. */
   readonly maxBatchEvents?: number;
   /** Time recovery may spend per start (default 10 s); what it leaves expires by its own timeout. */
-  readonly recoveryTimeoutMs?: number;
+  readonly recoveryBudgetMs?: number;
   readonly logger: Logger;
   readonly observer?: LedgerObserver;
 }
@@ -60,7 +60,7 @@ export interface TigerBeetleWriteStats {
 /**
  * The ledger on a TigerBeetle cluster (see model.ts for the account scheme). Limits are enforced by
  * TigerBeetle's account flags inside each linked chain, so they hold under any concurrency, across
- * processes too. Every write goes through the batch writer, with up to concurrentRequests requests in
+ * processes too. Every write goes through the batch writer, with up to requestsInFlight requests in
  * flight on as many client sessions; each request is sized to the cluster's limit.
  *
  * The outcome reported to the caller always matches the ledger. The client never drops a request, so
@@ -130,7 +130,7 @@ export class TigerBeetleLedger implements InspectableLedger, BatchSink<TbOp> {
           cluster: this.connection.description,
           transfersPerRequest: this.limits.transfers,
           idsPerRequest: this.limits.ids,
-          concurrentRequests: this.connection.concurrency,
+          requestsInFlight: this.connection.concurrency,
         },
         'tigerbeetle ledger ready',
       );
@@ -139,7 +139,7 @@ export class TigerBeetleLedger implements InspectableLedger, BatchSink<TbOp> {
       throw err;
     }
     this.running = true;
-    this.recoveryDeadline = performance.now() + (this.options.recoveryTimeoutMs ?? 10_000);
+    this.recoveryDeadline = performance.now() + (this.options.recoveryBudgetMs ?? 10_000);
     // After a failed request, readiness comes back with the next answer; without traffic, a probe asks.
     this.probe = setInterval(
       () => {

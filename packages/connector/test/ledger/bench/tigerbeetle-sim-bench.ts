@@ -47,7 +47,7 @@ async function main(): Promise<void> {
     clusterId: 0n,
     addresses: ['simulated'],
     requestTimeoutMs: 5000,
-    concurrentRequests: CONCURRENT,
+    requestsInFlight: CONCURRENT,
     logger: pino({ level: 'warn' }),
     observer: { onBatchFlushed: (_size, seconds) => flushMs.push(seconds * 1000) },
     createClient: () => {
@@ -123,7 +123,7 @@ async function main(): Promise<void> {
       requestSizeBytes: REQUEST_SIZE,
       transfersPerRequestLimit: ledger.transfersPerRequest,
       simulatedRequestLatencyMs: LATENCY_MS,
-      concurrentRequests: CONCURRENT,
+      requestsInFlight: CONCURRENT,
       batchSize: BATCH_SIZE,
       offeredPacketsPerSec: RATE,
       packetsPerSec: Math.round(packets.length / seconds),

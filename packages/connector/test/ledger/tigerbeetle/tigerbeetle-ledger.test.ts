@@ -75,7 +75,7 @@ function open(
     clusterId: 0n,
     addresses: ['simulated'],
     requestTimeoutMs: 5000,
-    concurrentRequests: 4,
+    requestsInFlight: 4,
     logger: pino({ level: 'silent' }),
     ...overrides,
     createClient: () => {
@@ -147,7 +147,7 @@ describe('tigerbeetle ledger: request size', () => {
 
   test('keeps several requests in flight, each on its own client session', async () => {
     const cluster = simulate(DEVELOPMENT_REQUEST_SIZE, 2);
-    const { ledger, recorded } = open(cluster, { concurrentRequests: 4, batchSize: 20 });
+    const { ledger, recorded } = open(cluster, { requestsInFlight: 4, batchSize: 20 });
     await ledger.start();
     await ledger.registerPeer(alice);
     await ledger.registerPeer(bob);
@@ -201,7 +201,7 @@ describe('tigerbeetle ledger: outcomes match the ledger when requests are applie
 
   test('under repeated outages: zero drift, and every outcome reported matches the ledger', async () => {
     const cluster = simulate();
-    const { ledger } = open(cluster, { requestTimeoutMs: 100, concurrentRequests: 3, batchSize: 50 });
+    const { ledger } = open(cluster, { requestTimeoutMs: 100, requestsInFlight: 3, batchSize: 50 });
     await ledger.start();
     await ledger.registerPeer(alice);
     await ledger.registerPeer(bob);
@@ -332,7 +332,7 @@ describe('tigerbeetle ledger: restart recovery', () => {
     await Promise.all(Array.from({ length: 50 }, () => first.reserve(packet(1n))));
     await first.stop();
     const { logger, lines } = logSink();
-    const second = open(cluster, { logger, recoveryTimeoutMs: 1 }).ledger;
+    const second = open(cluster, { logger, recoveryBudgetMs: 1 }).ledger;
     await second.start();
     await new Promise((r) => setTimeout(r, 5));
     await second.registerPeer(alice);

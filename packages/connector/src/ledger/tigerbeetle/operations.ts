@@ -33,6 +33,8 @@ export interface TbOp {
    * as soon as it is known to be in place otherwise.
    */
   abandoned: boolean;
+  /** Set when the clients were released (stop) before the cluster answered this op's request. */
+  uncertain: boolean;
 }
 
 interface PendingLeg {

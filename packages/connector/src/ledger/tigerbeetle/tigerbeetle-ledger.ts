@@ -282,6 +282,7 @@ export class TigerBeetleLedger implements InspectableLedger, BatchSink<TbOp> {
     } finally {
       clearTimeout(timer);
     }
+    if (op.uncertain) throw ledgerUnavailable();
     if (op.outcome !== undefined) throw op.outcome;
     return handle;
   }
@@ -381,6 +382,11 @@ export class TigerBeetleLedger implements InspectableLedger, BatchSink<TbOp> {
     try {
       results = await this.sendUntilAnswered(transfers);
     } catch (err) {
+      if (codeOf(err) === 'ILPD_ERR_LEDGER_UNAVAILABLE' && this.stopped) {
+        // The clients were released at stop with this write unanswered: it may still be applied.
+        for (const op of ops) op.uncertain = true;
+        return;
+      }
       if (codeOf(err) !== 'ILPD_ERR_LEDGER_REQUEST_TOO_LARGE' || ops.length === 1) throw err;
       // Never sent, so never applied: split it and send the halves.
       this.stats.tooLarge++;
@@ -448,6 +454,15 @@ export class TigerBeetleLedger implements InspectableLedger, BatchSink<TbOp> {
     handle.state = kind;
     const op = newOp(kind, handle);
     await this.writer.pushDurable(op);
+    if (op.uncertain && kind === OpKind.Post) {
+      // Neither Fulfill nor Reject can be known to match the ledger: the packet gets no answer from
+      // this process (its sender sees it expire) and the post lands or expires with the reservation.
+      this.logger.error(
+        { reservation: String(handle.id) },
+        'post unanswered at stop; its packet is not answered',
+      );
+      await new Promise<never>(() => undefined);
+    }
     if (op.outcome !== undefined) throw op.outcome;
   }
 
@@ -495,7 +510,7 @@ export class TigerBeetleLedger implements InspectableLedger, BatchSink<TbOp> {
 }
 
 function newOp(kind: OpKind, reservation: TbReservation): TbOp {
-  return { kind, reservation, outcome: undefined, sent: false, abandoned: false };
+  return { kind, reservation, outcome: undefined, sent: false, abandoned: false, uncertain: false };
 }
 
 function codeOf(err: unknown): DaemonErrorCode | undefined {

@@ -199,6 +199,33 @@ describe('tigerbeetle ledger: outcomes match the ledger when requests are applie
     expect(await balance(ledger, 'alice')).toMatchObject({ balance: 0n });
   });
 
+  test('stop() during an outage releases the clients after requestTimeoutMs; a post it cut off is never answered', async () => {
+    const cluster = simulate();
+    const { ledger } = open(cluster, { requestTimeoutMs: 150 });
+    await ledger.start();
+    await ledger.registerPeer(alice);
+    await ledger.registerPeer(bob);
+    const reserved = await ledger.reserve(packet(4n));
+    cluster.partition();
+    let settled = false;
+    void ledger.post(reserved).then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    await new Promise((r) => setTimeout(r, 20));
+    const started = Date.now();
+    await ledger.stop();
+    ledgers.splice(ledgers.indexOf(ledger), 1);
+    expect(Date.now() - started).toBeLessThan(2000);
+    await new Promise((r) => setTimeout(r, 300));
+    // Neither a Fulfill nor a Reject could be known to match the ledger, so there is no answer at all.
+    expect(settled).toBe(false);
+    cluster.heal();
+    await new Promise((r) => setTimeout(r, 20));
+    // The request had left: the cluster applied it, within the packet's expiry.
+    expect(cluster.account(accountId('Peer', 'alice', 'USD', 2))?.debits_posted).toBe(4n);
+  });
+
   test('under repeated outages: zero drift, and every outcome reported matches the ledger', async () => {
     const cluster = simulate();
     const { ledger } = open(cluster, { requestTimeoutMs: 100, requestsInFlight: 3, batchSize: 50 });

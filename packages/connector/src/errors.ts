@@ -53,6 +53,10 @@ export const ERROR_CODES = {
     description: 'the reservation is unknown, already resolved or timed out',
   },
   ILPD_ERR_LEDGER_UNKNOWN_ACCOUNT: { ilpCode: 'T00', description: 'the peer has no ledger account' },
+  ILPD_ERR_LEDGER_REQUEST_TOO_LARGE: {
+    ilpCode: 'T00',
+    description: "a ledger request exceeded the cluster's request size limit (never sent; split and resent)",
+  },
   // Settlement (never on the packet path: settlement runs beside forwarding).
   ILPD_ERR_SETTLEMENT_UNAVAILABLE: {
     ilpCode: 'T00',

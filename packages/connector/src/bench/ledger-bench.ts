@@ -65,6 +65,13 @@ function percentile(sorted: number[], p: number): number {
 
 const ROUND_TRIP_MS = 3;
 
+const TB_DEFAULTS = {
+  requestTimeoutMs: 5000,
+  maxBatchEvents: 0,
+  requestsInFlight: ConfigSchema.properties.ledger.properties.tigerbeetle.properties.requestsInFlight.default,
+  recoveryBudgetMs: 10_000,
+};
+
 async function bench(config: LedgerConfig, configDir: string, scenario: Scenario): Promise<BenchResult> {
   const flushSeconds: number[] = [];
   let batchedOps = 0;
@@ -212,7 +219,7 @@ async function main(): Promise<void> {
             backend: 'embedded',
             ...base,
             embedded: { path: join(dir, `bench-${scenario}.sqlite`) },
-            tigerbeetle: { clusterId: 0n, addresses: ['3000'], requestTimeoutMs: 5000 },
+            tigerbeetle: { ...TB_DEFAULTS, clusterId: 0n, addresses: ['3000'] },
           },
           dir,
           scenario,
@@ -229,6 +236,7 @@ async function main(): Promise<void> {
             batchSize: Number(process.env.BENCH_LEDGER_BATCH_SIZE ?? 1000),
             embedded: { path: join(dir, 'unused.sqlite') },
             tigerbeetle: {
+              ...TB_DEFAULTS,
               clusterId: BigInt(process.env.ILPD_TIGERBEETLE_CLUSTER_ID ?? '0'),
               addresses: addresses.split(',').map((a) => a.trim()),
               requestTimeoutMs: 5000,

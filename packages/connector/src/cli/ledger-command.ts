@@ -1,11 +1,6 @@
-import { existsSync } from 'node:fs';
 import { loadConfig } from '../config/load';
 import type { DaemonConfig } from '../config/types';
-import { embeddedPath } from '../ledger';
-import { SqliteLedgerStore } from '../ledger/embedded/sqlite-store';
-import type { LiquidityBalance } from '../ledger/inspect';
-import { readTigerBeetleBalances } from '../ledger/tigerbeetle/read-balances';
-import type { PeerBalance } from '../ledger/types';
+import { readBalancesOffline, type OfflineBalances } from '../ledger/offline';
 
 /** `ilpd ledger balances`: the operator's view of what each peer owes us and we owe it. */
 
@@ -37,12 +32,6 @@ tigerbeetle backend: asks the cluster (ledger.tigerbeetle.requestTimeoutMs) for 
 
 Exit codes: 0 ok, 1 the ledger could not be read, 2 bad usage or invalid configuration.
 `;
-
-interface Balances {
-  readonly backend: DaemonConfig['ledger']['backend'];
-  readonly peers: PeerBalance[];
-  readonly liquidity: LiquidityBalance[];
-}
 
 export async function runLedgerCommand(args: string[], io: LedgerCommandIo): Promise<number> {
   const [command, ...rest] = args;
@@ -77,9 +66,9 @@ export async function runLedgerCommand(args: string[], io: LedgerCommandIo): Pro
     io.stderr.write(`${(err as Error).message}\n`);
     return EXIT_USAGE;
   }
-  let balances: Balances;
+  let balances: OfflineBalances;
   try {
-    balances = await readBalances(config);
+    balances = await readBalancesOffline(config);
   } catch (err) {
     io.stderr.write(`ilpd ledger balances: ${(err as Error).message}\n`);
     return EXIT_FAILURE;
@@ -88,46 +77,7 @@ export async function runLedgerCommand(args: string[], io: LedgerCommandIo): Pro
   return EXIT_OK;
 }
 
-async function readBalances(config: DaemonConfig): Promise<Balances> {
-  if (config.ledger.backend === 'tigerbeetle') {
-    const read = await readTigerBeetleBalances(
-      config.ledger.tigerbeetle,
-      config.peers.map((p) => ({
-        peerId: p.id,
-        assetCode: p.assetCode,
-        assetScale: p.assetScale,
-      })),
-    );
-    return { backend: 'tigerbeetle', ...read };
-  }
-  const path = embeddedPath(config.ledger, config.configDir);
-  if (!existsSync(path)) {
-    throw new Error(
-      `no ledger store at ${path} (ledger.embedded.path); the daemon creates it on first start`,
-    );
-  }
-  const snapshot = SqliteLedgerStore.readSnapshot(path);
-  const peers: PeerBalance[] = [];
-  const liquidity: LiquidityBalance[] = [];
-  for (const a of snapshot.accounts) {
-    if (a.kind === 'liquidity') {
-      liquidity.push({ assetCode: a.assetCode, assetScale: a.assetScale, balance: a.balance });
-      continue;
-    }
-    peers.push({
-      peerId: a.peerId,
-      assetCode: a.assetCode,
-      assetScale: a.assetScale,
-      balance: a.balance,
-      pendingIncoming: snapshot.pendingIn.get(a.id) ?? 0n,
-      pendingOutgoing: snapshot.pendingOut.get(a.id) ?? 0n,
-    });
-  }
-  peers.sort((x, y) => x.peerId.localeCompare(y.peerId) || x.assetCode.localeCompare(y.assetCode));
-  return { backend: 'embedded', peers, liquidity };
-}
-
-function toJson(b: Balances): string {
+function toJson(b: OfflineBalances): string {
   const doc = {
     backend: b.backend,
     peers: b.peers.map((p) => ({
@@ -155,7 +105,7 @@ export function formatAmount(amount: bigint, scale: number): string {
   return negative ? `-${whole}` : whole;
 }
 
-function toTable(b: Balances): string {
+function toTable(b: OfflineBalances): string {
   if (b.peers.length === 0) return `no peer accounts in the ${b.backend} ledger yet\n`;
   const header = ['PEER', 'ASSET', 'BALANCE', 'PENDING IN', 'PENDING OUT'];
   const rows = b.peers.map((p) => [

@@ -556,7 +556,28 @@ export const ConfigSchema = Type.Object(
             }),
             requestTimeoutMs: Milliseconds(
               5000,
-              'A ledger request not answered within this long fails (T00).',
+              'A read or a reservation not answered within this long fails (T00) and /readyz reports the ' +
+                'ledger down until an answer arrives; a post waits for the answer however long.',
+            ),
+            maxBatchEvents: Count(
+              0,
+              0,
+              8189,
+              "Most transfers one create_transfers request carries. 0 = learn the cluster's limit at start " +
+                '(253 on a `--development` cluster, 8189 without). Requests are sized to it and split when the ' +
+                'cluster refuses one as too large.',
+            ),
+            requestsInFlight: Count(
+              4,
+              1,
+              16,
+              'Ledger requests in flight at once, each on its own client session (TigerBeetle orders them ' +
+                "and pipelines their consensus). Every client is one of the cluster's client sessions.",
+            ),
+            recoveryBudgetMs: Milliseconds(
+              10_000,
+              'At start, how long recovery may spend voiding pending transfers left by an earlier run; what it ' +
+                'leaves expires by its own TigerBeetle timeout (at most pendingTimeoutMs).',
             ),
           },
           { additionalProperties: false, default: {} },

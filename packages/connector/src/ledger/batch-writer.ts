@@ -28,6 +28,12 @@ export interface BatchWriterOptions {
    * start a write by themselves sooner, so they add no write of their own while durable ops keep coming.
    */
   readonly lazyFlushMs?: number;
+  /**
+   * Writes in flight at once (default 1). Above 1, the sink must accept concurrent writes and the ops
+   * of one write must not depend on those of another: callers push an op only after the op it depends
+   * on has settled (a post after its reservation), never both at once.
+   */
+  readonly maxInFlight?: number;
   /** Attempts per batch before its ops are rejected (default 5). */
   readonly maxAttempts?: number;
   /** Delay before the first retry; doubles on each further retry (default 5 ms). */
@@ -41,9 +47,9 @@ type Resolve = () => void;
 type Reject = (err: Error) => void;
 
 /**
- * Group commit at the ledger boundary. One write is in flight at a time, so the sink sees ops in the
- * order they were pushed (a post never overtakes its pending). While a write is in flight, ops queue up;
- * the moment it completes, everything queued (up to batchSize) goes out as the next write. So at low
+ * Group commit at the ledger boundary. Up to maxInFlight writes are in flight at a time (one by
+ * default, so the sink sees ops in the order they were pushed). While every write slot is busy, ops
+ * queue up; the moment a write completes, everything queued (up to batchSize) goes out as the next write. So at low
  * load an op waits about one write, and under load batches grow by themselves, with no timer on the
  * path (unless the optional gather delay flushIntervalMs asks for one). Ops beyond a full batch are
  * overdue by definition and go out right after it. pushDurable's promise settles when its op is
@@ -54,13 +60,18 @@ export class LedgerBatchWriter<Op> {
   private ops: Op[] = [];
   private resolves: (Resolve | undefined)[] = [];
   private rejects: (Reject | undefined)[] = [];
+  /** Ops in writes in flight. */
   private inFlight = 0;
-  private writing = false;
+  private writesInFlight = 0;
+  /** Sequence number (push order) of the first op of each write in flight. */
+  private readonly writeStarts = new Set<number>();
+  private readonly maxInFlight: number;
+  private batchSize: number;
   /** True while startWrite() runs: a sink that answers synchronously must not recurse into the next write. */
   private starting = false;
   private timer: NodeJS.Timeout | undefined;
   private immediate: NodeJS.Immediate | undefined;
-  private retryTimer: NodeJS.Timeout | undefined;
+  private readonly retryTimers = new Set<NodeJS.Timeout>();
   /** performance.now() when the oldest queued op was pushed; -Infinity once the queue is overdue. */
   private oldestAt = 0;
   /** Queued ops someone waits for (pushDurable); with none, only lazyFlushMs makes the queue due. */
@@ -68,9 +79,8 @@ export class LedgerBatchWriter<Op> {
   private readonly lazyFlushMs: number;
   /** performance.now() at which `timer` fires. */
   private timerDueAt = 0;
-  /** Ops ever pushed / ever settled (written or failed for good); flush() waits on these counts. */
+  /** Ops ever pushed; the sequence number of the next op. */
   private pushed = 0;
-  private settled = 0;
   private drainWaiters: { target: number; resolve: Resolve }[] = [];
   private stopped = false;
   private readonly maxAttempts: number;
@@ -81,9 +91,18 @@ export class LedgerBatchWriter<Op> {
     private readonly options: BatchWriterOptions,
   ) {
     if (!(options.batchSize >= 1)) throw new RangeError('batchSize must be at least 1');
+    this.batchSize = options.batchSize;
     this.maxAttempts = options.maxAttempts ?? 5;
     this.retryDelayMs = options.retryDelayMs ?? 5;
     this.lazyFlushMs = options.lazyFlushMs ?? 0;
+    this.maxInFlight = options.maxInFlight ?? 1;
+    if (!(this.maxInFlight >= 1)) throw new RangeError('maxInFlight must be at least 1');
+  }
+
+  /** Changes the most ops one write carries (e.g. once a backend has learned its request limit). */
+  resize(batchSize: number): void {
+    if (!(batchSize >= 1)) throw new RangeError('batchSize must be at least 1');
+    this.batchSize = batchSize;
   }
 
   /** Ops pushed but not yet durable (queued or being written). */
@@ -106,7 +125,7 @@ export class LedgerBatchWriter<Op> {
   /** Resolves once everything pushed before the call is written (or has failed for good). */
   flush(): Promise<void> {
     const target = this.pushed;
-    if (this.settled >= target) return Promise.resolve();
+    if (this.settledFrontier() >= target) return Promise.resolve();
     return new Promise<void>((resolve) => {
       this.drainWaiters.push({ target, resolve });
       this.startWrite();
@@ -118,6 +137,15 @@ export class LedgerBatchWriter<Op> {
     await this.flush();
     this.stopped = true;
     this.clearTimers();
+    for (const timer of this.retryTimers) clearTimeout(timer);
+    this.retryTimers.clear();
+  }
+
+  /** Every op pushed before this sequence number has settled (written or failed for good). */
+  private settledFrontier(): number {
+    let frontier = this.pushed - this.ops.length;
+    for (const start of this.writeStarts) if (start < frontier) frontier = start;
+    return frontier;
   }
 
   private assertOpen(): void {
@@ -132,12 +160,12 @@ export class LedgerBatchWriter<Op> {
     this.rejects.push(reject);
     if (resolve !== undefined) this.queuedDurable++;
     // A write in flight sends what queued meanwhile when it completes (finishWrite).
-    if (!this.writing) this.schedule();
+    if (this.writesInFlight < this.maxInFlight) this.schedule();
   }
 
   /** Milliseconds until the queued ops are due to be written (<= 0: now). */
   private dueInMs(): number {
-    if (this.ops.length >= this.options.batchSize) return 0;
+    if (this.ops.length >= this.batchSize) return 0;
     const gather = this.queuedDurable > 0 ? this.options.flushIntervalMs : this.lazyFlushMs;
     return this.oldestAt + gather - performance.now();
   }
@@ -169,27 +197,30 @@ export class LedgerBatchWriter<Op> {
   private clearTimers(): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
     if (this.immediate !== undefined) clearImmediate(this.immediate);
-    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
-    this.timer = this.immediate = this.retryTimer = undefined;
+    this.timer = this.immediate = undefined;
   }
 
   private startWrite(): void {
-    if (this.writing || this.ops.length === 0) return;
+    if (this.writesInFlight >= this.maxInFlight || this.ops.length === 0) return;
     this.clearTimers();
-    const n = Math.min(this.ops.length, this.options.batchSize);
+    const n = Math.min(this.ops.length, this.batchSize);
+    const start = this.pushed - this.ops.length;
     const ops = this.ops.splice(0, n);
     const resolves = this.resolves.splice(0, n);
     const rejects = this.rejects.splice(0, n);
     for (let i = 0; i < n; i++) if (resolves[i] !== undefined) this.queuedDurable--;
     if (this.ops.length > 0) this.oldestAt = -Infinity;
-    this.writing = true;
-    this.inFlight = n;
+    this.writesInFlight++;
+    this.inFlight += n;
+    this.writeStarts.add(start);
     this.starting = true;
     try {
-      this.attempt(ops, resolves, rejects, 0);
+      this.attempt(ops, resolves, rejects, 0, start);
     } finally {
       this.starting = false;
     }
+    // Overdue ops beyond this batch take the next free slot.
+    if (this.ops.length > 0 && this.writesInFlight < this.maxInFlight) this.scheduleImmediate();
   }
 
   private attempt(
@@ -197,29 +228,30 @@ export class LedgerBatchWriter<Op> {
     resolves: (Resolve | undefined)[],
     rejects: (Reject | undefined)[],
     attempt: number,
+    start: number,
   ): void {
     const started = process.hrtime.bigint();
     let result: void | Promise<void>;
     try {
       result = this.sink.writeBatch(ops, attempt);
     } catch (err) {
-      this.failed(ops, resolves, rejects, attempt, started, err);
+      this.failed(ops, resolves, rejects, attempt, started, err, start);
       return;
     }
     if (result instanceof Promise) {
       result.then(
-        () => this.succeeded(ops, resolves, started),
-        (err: unknown) => this.failed(ops, resolves, rejects, attempt, started, err),
+        () => this.succeeded(ops, resolves, started, start),
+        (err: unknown) => this.failed(ops, resolves, rejects, attempt, started, err, start),
       );
     } else {
-      this.succeeded(ops, resolves, started);
+      this.succeeded(ops, resolves, started, start);
     }
   }
 
-  private succeeded(ops: Op[], resolves: (Resolve | undefined)[], started: bigint): void {
+  private succeeded(ops: Op[], resolves: (Resolve | undefined)[], started: bigint, start: number): void {
     this.options.observer?.onBatchFlushed(ops.length, seconds(started), true);
     for (let i = 0; i < resolves.length; i++) resolves[i]?.();
-    this.finishWrite();
+    this.finishWrite(ops.length, start);
   }
 
   private failed(
@@ -229,16 +261,18 @@ export class LedgerBatchWriter<Op> {
     attempt: number,
     started: bigint,
     cause: unknown,
+    start: number,
   ): void {
     this.options.observer?.onBatchFlushed(ops.length, seconds(started), false);
     if (attempt + 1 < this.maxAttempts) {
-      this.retryTimer = setTimeout(
+      const timer = setTimeout(
         () => {
-          this.retryTimer = undefined;
-          this.attempt(ops, resolves, rejects, attempt + 1);
+          this.retryTimers.delete(timer);
+          this.attempt(ops, resolves, rejects, attempt + 1, start);
         },
         this.retryDelayMs * 2 ** attempt,
       );
+      this.retryTimers.add(timer);
       return;
     }
     const code = this.options.failureCode?.(cause) ?? 'ILPD_ERR_LEDGER_WRITE_FAILED';
@@ -248,17 +282,18 @@ export class LedgerBatchWriter<Op> {
       this.sink.onBatchFailed?.(ops, error);
     } finally {
       for (let i = 0; i < rejects.length; i++) rejects[i]?.(error);
-      this.finishWrite();
+      this.finishWrite(ops.length, start);
     }
   }
 
-  private finishWrite(): void {
-    this.settled += this.inFlight;
-    this.writing = false;
-    this.inFlight = 0;
+  private finishWrite(n: number, start: number): void {
+    this.writesInFlight--;
+    this.inFlight -= n;
+    this.writeStarts.delete(start);
     // Waiters are in push order, so their targets only grow.
+    const frontier = this.settledFrontier();
     let done = 0;
-    while (done < this.drainWaiters.length && this.drainWaiters[done].target <= this.settled) done++;
+    while (done < this.drainWaiters.length && this.drainWaiters[done].target <= frontier) done++;
     const ready = this.drainWaiters.splice(0, done);
     for (const waiter of ready) waiter.resolve();
     if (this.ops.length === 0) return;

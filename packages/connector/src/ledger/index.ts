@@ -50,6 +50,9 @@ export function createLedger(config: LedgerConfig, deps: LedgerDeps): Inspectabl
         clusterId: config.tigerbeetle.clusterId,
         addresses: config.tigerbeetle.addresses,
         requestTimeoutMs: config.tigerbeetle.requestTimeoutMs,
+        maxBatchEvents: config.tigerbeetle.maxBatchEvents,
+        requestsInFlight: config.tigerbeetle.requestsInFlight,
+        recoveryBudgetMs: config.tigerbeetle.recoveryBudgetMs,
         logger: deps.logger.child({ component: 'ledger', backend: 'tigerbeetle' }),
       });
   }

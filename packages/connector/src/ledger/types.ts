@@ -47,7 +47,10 @@ export interface LedgerObserver {
 
 export interface Ledger {
   readonly backend: LedgerConfig['backend'];
-  /** Opens the store and recovers: pending transfers left by a previous run are voided. */
+  /**
+   * Opens the store and recovers: pending transfers left by a previous run are voided (the TigerBeetle
+   * backend does this per asset, at the asset's first registerPeer, before any traffic).
+   */
   start(): Promise<void>;
   /** Flushes every queued write (each promise settles), then releases the store/client. */
   stop(): Promise<void>;
@@ -61,7 +64,11 @@ export interface Ledger {
    * ILPD_ERR_LEDGER_UNAVAILABLE (→ T00).
    */
   reserve(reservation: PacketReservation): Promise<PacketHandle>;
-  /** Posts the reservation; resolves only once the post is durable. */
+  /**
+   * Posts the reservation; resolves only once the post is durable, rejects only once it is certain the
+   * post is not in the ledger and never will be (an unanswered write is waited for, never reported as
+   * failed). After the reservation's expiresAtMs a post fails.
+   */
   post(handle: PacketHandle): Promise<void>;
   /** Voids the reservation; resolves once recorded. */
   void(handle: PacketHandle): Promise<void>;

@@ -88,7 +88,11 @@ export class SettlementMetrics implements SettlementObserver {
         }
       },
     });
-    const channelGauge = (name: string, help: string, pick: (c: { deposit?: bigint; claimed: bigint }) => bigint | undefined) =>
+    const channelGauge = (
+      name: string,
+      help: string,
+      pick: (c: { deposit?: bigint; claimed: bigint }) => bigint | undefined,
+    ) =>
       new Gauge({
         name,
         help,
@@ -112,7 +116,11 @@ export class SettlementMetrics implements SettlementObserver {
           }
         },
       });
-    channelGauge('ilpd_channel_deposit', 'Deposit of each payment channel, in whole coins (ETH, XRP).', (c) => c.deposit);
+    channelGauge(
+      'ilpd_channel_deposit',
+      'Deposit of each payment channel, in whole coins (ETH, XRP).',
+      (c) => c.deposit,
+    );
     channelGauge(
       'ilpd_channel_claimed',
       'Best claim signed (outgoing) or held (incoming) on each channel, in whole coins.',

@@ -55,6 +55,48 @@ describe('LedgerBatchWriter', () => {
     for (const w of writers.splice(0)) await w.stop();
   });
 
+  test('keeps up to maxInFlight writes in flight, and flush() waits for earlier writes even when a later one finishes first', async () => {
+    const sink = new RecordingSink();
+    const answers: Deferred[] = [];
+    sink.answer = () => {
+      const d = deferred();
+      answers.push(d);
+      return d.promise;
+    };
+    const w = writer(sink, { batchSize: 2, flushIntervalMs: 0, maxInFlight: 2 });
+    const first = [w.pushDurable(1), w.pushDurable(2)];
+    await sleep(5);
+    const second = [w.pushDurable(3), w.pushDurable(4)];
+    await sleep(5);
+    const third = w.pushDurable(5);
+    await sleep(5);
+    // Two writes in flight; the fifth op waits for a free slot.
+    expect(sink.writes.map((x) => x.ops)).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
+    let flushed = false;
+    const flush = w.flush().then(() => (flushed = true));
+    answers[1].resolve();
+    await Promise.all(second);
+    await sleep(5);
+    expect(sink.writes.map((x) => x.ops)).toEqual([[1, 2], [3, 4], [5]]);
+    expect(flushed).toBe(false);
+    answers[0].resolve();
+    answers[2].resolve();
+    await Promise.all([...first, third, flush]);
+    expect(sink.maxInFlight).toBe(2);
+  });
+
+  test('resize() changes the ops per write from the next write on', async () => {
+    const sink = new RecordingSink();
+    const w = writer(sink, { batchSize: 10, flushIntervalMs: 0 });
+    w.resize(2);
+    await Promise.all([1, 2, 3, 4, 5].map((n) => w.pushDurable(n)));
+    expect(sink.writes.map((x) => x.ops)).toEqual([[1, 2], [3, 4], [5]]);
+    expect(() => w.resize(0)).toThrow(RangeError);
+  });
+
   test('flushes as soon as batchSize ops are queued, without waiting for the interval', async () => {
     const sink = new RecordingSink();
     const w = writer(sink);

@@ -49,6 +49,8 @@ export class Reservation implements PacketHandle, PacketRecord {
     readonly outAccount: AccountState,
     readonly outAmount: bigint,
     readonly createdAtMs: number,
+    /** Wall-clock expiry of the incoming Prepare: from then on the reservation can only be voided. */
+    readonly expiresAtMs: number = Infinity,
   ) {
     this.inAccountId = inAccount.stored.id;
     this.inLiquidityId = (inAccount.liquidity as AccountState).stored.id;
@@ -68,26 +70,33 @@ export class Reservation implements PacketHandle, PacketRecord {
     this.outAccount.pendingOut -= this.outAmount;
   }
 
-  /** Marks the posted legs as not yet durable (see AccountState.unconfirmedUp), or (sign -1n) clears that. */
-  holdUnconfirmed(sign: 1n | -1n): void {
-    // Sign tests instead of multiplications: one BigInt allocated per leg, not two.
-    if (sign === 1n) {
-      this.inAccount.unconfirmedUp += this.inAmount;
-      this.outAccount.unconfirmedDown += this.outAmount;
-    } else {
-      this.inAccount.unconfirmedUp -= this.inAmount;
-      this.outAccount.unconfirmedDown -= this.outAmount;
-    }
+  /** Marks the posted legs as not yet durable (see AccountState.unconfirmedUp): they free no headroom yet. */
+  holdUntilDurable(): void {
+    this.inAccount.unconfirmedUp += this.inAmount;
+    this.outAccount.unconfirmedDown += this.outAmount;
   }
 
-  /** Applies (sign 1n) or undoes (sign -1n) the posted legs on the four accounts they touch. */
-  applyPosted(sign: 1n | -1n): void {
-    const inAmount = sign === 1n ? this.inAmount : -this.inAmount;
-    const outAmount = sign === 1n ? this.outAmount : -this.outAmount;
-    this.inAccount.balance += inAmount;
-    (this.inAccount.liquidity as AccountState).balance -= inAmount;
-    this.outAccount.balance -= outAmount;
-    (this.outAccount.liquidity as AccountState).balance += outAmount;
+  /** The posted legs are durable (or undone): the headroom they free counts from now on. */
+  releaseDurableHold(): void {
+    this.inAccount.unconfirmedUp -= this.inAmount;
+    this.outAccount.unconfirmedDown -= this.outAmount;
+  }
+
+  /** Applies the posted legs to the four accounts they touch (the peers' and their liquidity accounts). */
+  applyPost(): void {
+    // Additions and subtractions, never a multiplication by a sign: one BigInt allocated per leg.
+    this.inAccount.balance += this.inAmount;
+    (this.inAccount.liquidity as AccountState).balance -= this.inAmount;
+    this.outAccount.balance -= this.outAmount;
+    (this.outAccount.liquidity as AccountState).balance += this.outAmount;
+  }
+
+  /** Undoes applyPost() (a post whose batch never became durable). */
+  undoPost(): void {
+    this.inAccount.balance -= this.inAmount;
+    (this.inAccount.liquidity as AccountState).balance += this.inAmount;
+    this.outAccount.balance += this.outAmount;
+    (this.outAccount.liquidity as AccountState).balance -= this.outAmount;
   }
 }
 

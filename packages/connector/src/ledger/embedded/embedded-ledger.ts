@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { DaemonError } from '../../errors';
 import { LedgerBatchWriter, type BatchSink } from '../batch-writer';
+import { assetKey, ledgerUnavailable, reservationAccounts } from '../guards';
 import type { LiquidityBalance, InspectableLedger } from '../inspect';
 import type {
   LedgerObserver,
@@ -113,29 +114,20 @@ export class EmbeddedLedger implements InspectableLedger, BatchSink<Write> {
   }
 
   reserve(reservation: PacketReservation): Promise<PacketHandle> {
-    if (!this.running) return Promise.reject(unavailable());
+    if (!this.running) return Promise.reject(ledgerUnavailable());
+    let from: AccountState;
+    let to: AccountState;
+    try {
+      ({ from, to } = reservationAccounts(
+        this.peers,
+        reservation,
+        this.writer.backlog,
+        this.options.maxQueue,
+      ));
+    } catch (err) {
+      return Promise.reject(err);
+    }
     const { incoming, outgoing } = reservation;
-    const from = this.peers.get(incoming.peerId);
-    const to = this.peers.get(outgoing.peerId);
-    if (from === undefined || to === undefined) {
-      const peerId = from === undefined ? incoming.peerId : outgoing.peerId;
-      return Promise.reject(
-        new DaemonError('ILPD_ERR_LEDGER_UNKNOWN_ACCOUNT', `peer ${peerId} is not registered`),
-      );
-    }
-    if (incoming.amount < 0n || outgoing.amount < 0n) {
-      return Promise.reject(
-        new DaemonError('ILPD_ERR_INVALID_AMOUNT', 'reservation amounts must not be negative'),
-      );
-    }
-    if (this.writer.backlog >= this.options.maxQueue) {
-      return Promise.reject(
-        new DaemonError(
-          'ILPD_ERR_LEDGER_OVERLOADED',
-          `ledger write queue holds ${this.writer.backlog} transfers`,
-        ),
-      );
-    }
     // Check both limits before touching either account: the reservation is all or nothing. Pending
     // reservations count against a limit; pending ones in the other direction give no headroom.
     if (
@@ -165,6 +157,7 @@ export class EmbeddedLedger implements InspectableLedger, BatchSink<Write> {
       to,
       outgoing.amount,
       this.now(),
+      reservation.expiresAtMs,
     );
     this.open.add(handle);
     // Nobody waits for the pending row: one lost in a crash is exactly what recovery would void anyway.
@@ -175,15 +168,22 @@ export class EmbeddedLedger implements InspectableLedger, BatchSink<Write> {
   post(handle: PacketHandle): Promise<void> {
     const res = this.pendingReservation(handle);
     if (res === undefined) return Promise.reject(notPending(handle, 'post'));
+    if (Date.now() >= res.expiresAtMs) {
+      // Past the packet's expiry the sender has given up on it: a post now would charge it for a
+      // packet it considers failed. The reservation is voided instead, as TigerBeetle's timeout does.
+      this.settle(res, PacketState.Voided);
+      void this.writeResolution(res).catch(() => undefined);
+      return Promise.reject(notPending(handle, 'post'));
+    }
     this.settle(res, PacketState.Posted);
-    res.applyPosted(1n);
+    res.applyPost();
     // The post frees no headroom until it is durable: writeBatch releases the hold once the batch
     // commits, onBatchFailed undoes the post and the hold together.
-    res.holdUnconfirmed(1n);
+    res.holdUntilDurable();
     try {
       return this.writer.pushDurable({ state: PacketState.Posted, packet: res });
     } catch (err) {
-      res.holdUnconfirmed(-1n);
+      res.releaseDurableHold();
       return Promise.reject(err);
     }
   }
@@ -224,7 +224,7 @@ export class EmbeddedLedger implements InspectableLedger, BatchSink<Write> {
   /** BatchSink: one SQLite transaction per batch, committed by the writer thread. */
   async writeBatch(writes: readonly Write[], attempt: number): Promise<void> {
     const thread = this.thread;
-    if (thread === undefined) throw unavailable();
+    if (thread === undefined) throw ledgerUnavailable();
     const batch = ++this.batchNumber;
     let coalesced = false;
     for (const write of writes) {
@@ -246,7 +246,7 @@ export class EmbeddedLedger implements InspectableLedger, BatchSink<Write> {
     this.healthy = true;
     for (const write of rows) {
       if (write.state === PacketState.Pending) write.packet.pendingRowCommitted = true;
-      else if (write.state === PacketState.Posted) write.packet.holdUnconfirmed(-1n);
+      else if (write.state === PacketState.Posted) write.packet.releaseDurableHold();
     }
   }
 
@@ -255,8 +255,8 @@ export class EmbeddedLedger implements InspectableLedger, BatchSink<Write> {
     this.options.logger.error({ err: error, size: writes.length }, 'ledger batch failed for good');
     for (const write of writes) {
       if (write.state !== PacketState.Posted) continue;
-      write.packet.holdUnconfirmed(-1n);
-      write.packet.applyPosted(-1n);
+      write.packet.releaseDurableHold();
+      write.packet.undoPost();
       write.packet.state = PacketState.Voided;
     }
   }
@@ -369,17 +369,9 @@ export class EmbeddedLedger implements InspectableLedger, BatchSink<Write> {
   }
 
   private requireThread(): LedgerWriterThread {
-    if (this.thread === undefined || !this.running) throw unavailable();
+    if (this.thread === undefined || !this.running) throw ledgerUnavailable();
     return this.thread;
   }
-}
-
-function assetKey(assetCode: string, assetScale: number): string {
-  return `${assetCode}/${assetScale}`;
-}
-
-function unavailable(): DaemonError {
-  return new DaemonError('ILPD_ERR_LEDGER_UNAVAILABLE', 'the ledger is not running');
 }
 
 function notPending(handle: PacketHandle, action: string): DaemonError {

@@ -48,7 +48,7 @@ export async function alignHeadroom(
     if (t !== undefined) transfers.push(t);
   }
   if (transfers.length === 0) return;
-  const results = await connection.request('create_transfers', (c) => c.createTransfers(transfers));
+  const results = await connection.write('create_transfers', (c) => c.createTransfers(transfers));
   results.forEach((result, i) => {
     if (result.status !== CreateTransferStatus.created && result.status !== CreateTransferStatus.exists) {
       throw new DaemonError(

@@ -42,8 +42,6 @@ export const Leg = {
 export const POST_OFFSET = 4;
 export const VOID_OFFSET = 8;
 
-/** TigerBeetle's largest request, in events. */
-export const MAX_EVENTS_PER_REQUEST = 8189;
 /** The most transfers one packet operation needs (a post: four legs and two reliefs). */
 export const MAX_TRANSFERS_PER_OP = 6;
 

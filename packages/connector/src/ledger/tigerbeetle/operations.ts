@@ -26,6 +26,15 @@ export interface TbOp {
   readonly reservation: TbReservation;
   /** Set by the batch write when TigerBeetle refused this op's chain. */
   outcome: DaemonError | undefined;
+  /** Set once the op's chain is in a request handed to the client: from then on it may be applied. */
+  sent: boolean;
+  /**
+   * A reservation whose caller stopped waiting (requestTimeoutMs): never sent if not sent yet, voided
+   * as soon as it is known to be in place otherwise.
+   */
+  abandoned: boolean;
+  /** Set when the clients were released (stop) before the cluster answered this op's request. */
+  uncertain: boolean;
 }
 
 interface PendingLeg {
@@ -47,6 +56,19 @@ const VOID_DONE = new Set<number>([
   S.pending_transfer_already_voided,
   S.pending_transfer_expired,
 ]);
+
+/**
+ * A reservation's TigerBeetle timeout, in whole seconds from the pending's cluster timestamp: it
+ * expires no later than the incoming Prepare (about when, or up to the reserve's latency after), so a
+ * post the cluster applies after the packet's expiry fails by itself (pending_transfer_expired) rather
+ * than charge a peer who was told the packet expired; and never later than pendingTimeoutMs. At least
+ * one second: 0 would mean no timeout at all.
+ */
+export function pendingTimeoutSeconds(expiresAtMs: number, pendingTimeoutMs: number, nowMs: number): number {
+  const safetyNet = Math.ceil(pendingTimeoutMs / 1000);
+  const untilExpiry = Math.floor((expiresAtMs - nowMs) / 1000);
+  return Math.max(1, Math.min(safetyNet, untilExpiry));
+}
 
 /**
  * One packet's reservation on TigerBeetle: its pending legs (zero-amount legs are left out: TigerBeetle
@@ -128,6 +150,11 @@ export class TbReservation implements PacketHandle {
     );
     // Fresh objects each time: linkChain sets flags in place and a batch may be replayed.
     return post ? [...resolutions, ...this.reliefs.map((t) => ({ ...t }))] : resolutions;
+  }
+
+  /** Transfers the chain of an op of this kind holds. */
+  transferCount(kind: OpKind): number {
+    return kind === OpKind.Post ? this.legs.length + this.reliefs.length : this.legs.length;
   }
 
   /** The op's outcome from its chain's statuses: undefined when the chain is in place. */

@@ -1,9 +1,11 @@
 import type { Account } from 'tigerbeetle-node';
 import type { LedgerConfig } from '../../config/types';
+import { assetKey } from '../guards';
 import type { LiquidityBalance } from '../inspect';
 import type { PeerBalance } from '../types';
 import { TigerBeetleConnection } from './connection';
-import { MAX_EVENTS_PER_REQUEST, accountId, debitBalance } from './model';
+import { accountId, debitBalance } from './model';
+import { RequestLimits, TRANSFERS_PER_REQUEST_DEVELOPMENT } from './request-limits';
 
 export interface PeerAsset {
   readonly peerId: string;
@@ -24,16 +26,18 @@ export async function readTigerBeetleBalances(
   const connection = new TigerBeetleConnection(config);
   try {
     const assets = new Map<string, PeerAsset>();
-    for (const p of peers) assets.set(`${p.assetCode}/${p.assetScale}`, p);
+    for (const p of peers) assets.set(assetKey(p.assetCode, p.assetScale), p);
     const peerIds = peers.map((p) => accountId('Peer', p.peerId, p.assetCode, p.assetScale));
     const liquidityIds = [...assets.values()].map((a) =>
       accountId('Liquidity', '', a.assetCode, a.assetScale),
     );
     const ids = [...peerIds, ...liquidityIds];
     const found = new Map<bigint, Account>();
-    for (let i = 0; i < ids.length; i += MAX_EVENTS_PER_REQUEST) {
-      const slice = ids.slice(i, i + MAX_EVENTS_PER_REQUEST);
-      for (const account of await connection.request('lookup_accounts', (c) => c.lookupAccounts(slice))) {
+    // Sized for any cluster (a --development one takes the fewest ids); a CLI read needs no more.
+    const perRequest = new RequestLimits(TRANSFERS_PER_REQUEST_DEVELOPMENT).ids;
+    for (let i = 0; i < ids.length; i += perRequest) {
+      const slice = ids.slice(i, i + perRequest);
+      for (const account of await connection.read('lookup_accounts', (c) => c.lookupAccounts(slice))) {
         found.set(account.id, account);
       }
     }

@@ -33,6 +33,16 @@ export interface LedgerStoreRef {
 
 const silent = pino({ level: 'silent' });
 
+/** Config of a backend a test does not use (the schema fills these in for a real config). */
+const unusedTigerBeetle = {
+  clusterId: 0n,
+  addresses: ['3000'],
+  requestTimeoutMs: 1000,
+  maxBatchEvents: 0,
+  requestsInFlight: 4,
+  recoveryBudgetMs: 10_000,
+};
+
 const baseConfig = {
   batchSize: 100,
   flushIntervalMs: 2,
@@ -56,7 +66,7 @@ export const embeddedBackend: BackendHarness = {
             ...baseConfig,
             ...overrides,
             embedded: { path: 'ledger.sqlite' },
-            tigerbeetle: { clusterId: 0n, addresses: ['3000'], requestTimeoutMs: 1000 },
+            tigerbeetle: { ...unusedTigerBeetle },
           },
           { logger: silent, configDir: dir },
         ),
@@ -89,7 +99,14 @@ export function tigerbeetleBackend(env: NodeJS.ProcessEnv = process.env): Backen
               ...baseConfig,
               ...overrides,
               embedded: { path: 'unused.sqlite' },
-              tigerbeetle: { clusterId, addresses, requestTimeoutMs: 5000 },
+              tigerbeetle: {
+                clusterId,
+                addresses,
+                requestTimeoutMs: 5000,
+                maxBatchEvents: 0,
+                requestsInFlight: 4,
+                recoveryBudgetMs: 10_000,
+              },
             },
             { logger: silent, configDir: tmpdir() },
           ),
@@ -100,12 +117,13 @@ export function tigerbeetleBackend(env: NodeJS.ProcessEnv = process.env): Backen
 }
 
 /**
- * The tigerbeetle backend against SimulatedTigerBeetle: runs everywhere, exercising the backend's own
- * logic; it does not replace the run against a real cluster.
+ * The tigerbeetle backend against SimulatedTigerBeetle, a stand-in for a `--development` cluster (32 KiB
+ * requests): runs everywhere, exercising the backend's own logic; it does not replace the run against
+ * a real cluster.
  */
 export const simulatedTigerbeetleBackend: BackendHarness = {
   name: 'tigerbeetle',
-  label: 'tigerbeetle backend on a simulated state machine',
+  label: 'tigerbeetle backend on a simulated --development cluster',
   timeoutGranularityMs: 1000,
   newStore() {
     const cluster = new SimulatedTigerBeetle();
@@ -119,10 +137,12 @@ export const simulatedTigerbeetleBackend: BackendHarness = {
           clusterId: 0n,
           addresses: ['simulated'],
           requestTimeoutMs: 5000,
+          requestsInFlight: 4,
           logger: silent,
           createClient: () => cluster.client(),
         }),
       cleanup: () => {
+        cluster.close();
         if (cluster.clientsCreated !== cluster.clientsDestroyed) {
           throw new Error(
             `${cluster.clientsCreated - cluster.clientsDestroyed} simulated clients never destroyed`,

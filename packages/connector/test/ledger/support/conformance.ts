@@ -225,6 +225,40 @@ export function describeLedgerConformance(backend: BackendHarness): void {
       await expectBalanced(ledger);
     });
 
+    test('packet cycles far beyond what one --development request holds all complete, exactly once', async () => {
+      const ledger = await start({ batchSize: 1000 });
+      // Both limits on both peers: every reservation and post carries the most transfers it can.
+      const limits = { maximum: 10n ** 12n, minimum: -(10n ** 12n) };
+      await ledger.registerPeer(peer(alice, USD, limits));
+      await ledger.registerPeer(peer(bob, USD, limits));
+      const amounts = Array.from({ length: 600 }, (_, i) => BigInt((i % 7) + 1));
+      const handles = await Promise.all(amounts.map((a) => ledger.reserve(packet(alice, a, bob))));
+      await Promise.all(handles.map((h) => ledger.post(h)));
+      const total = amounts.reduce((sum, a) => sum + a, 0n);
+      expect(await balanceOf(ledger, alice)).toMatchObject({ balance: total, pendingIncoming: 0n });
+      expect(await balanceOf(ledger, bob)).toMatchObject({ balance: -total, pendingOutgoing: 0n });
+      await expectBalanced(ledger);
+    });
+
+    test('a post after the packet expired fails and leaves no balance change', async () => {
+      const ledger = await start();
+      await ledger.registerPeer(peer(alice, USD, { maximum: 10n }));
+      await ledger.registerPeer(peer(bob, USD));
+      const late = await ledger.reserve({ ...packet(alice, 10n, bob), expiresAtMs: Date.now() + 1200 });
+      await new Promise((r) => setTimeout(r, 1300));
+      await expectCode(ledger.post(late), 'ILPD_ERR_LEDGER_NOT_PENDING');
+      // The expired reservation stops holding alice's limit (TigerBeetle releases it in a background pass).
+      const deadline = Date.now() + 5000;
+      while ((await balanceOf(ledger, alice)).pendingIncoming !== 0n && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(await balanceOf(ledger, alice)).toMatchObject({ balance: 0n, pendingIncoming: 0n });
+      expect(await balanceOf(ledger, bob)).toMatchObject({ balance: 0n, pendingOutgoing: 0n });
+      await ledger.post(await ledger.reserve(packet(alice, 10n, bob)));
+      expect(await balanceOf(ledger, alice)).toMatchObject({ balance: 10n });
+      await expectBalanced(ledger);
+    });
+
     test('a cross-asset packet commits both legs on their own assets', async () => {
       const ledger = await start();
       await ledger.registerPeer(peer(alice, USD));

@@ -1,0 +1,59 @@
+import { existsSync } from 'node:fs';
+import type { DaemonConfig } from '../config/types';
+import { SqliteLedgerStore } from './embedded/sqlite-store';
+import { embeddedPath } from './index';
+import type { LiquidityBalance } from './inspect';
+import { readTigerBeetleBalances } from './tigerbeetle/read-balances';
+import type { PeerBalance } from './types';
+
+export interface OfflineBalances {
+  readonly backend: DaemonConfig['ledger']['backend'];
+  /** Sorted by peer id, then asset code. */
+  readonly peers: PeerBalance[];
+  readonly liquidity: LiquidityBalance[];
+}
+
+/**
+ * Balances read without starting a ledger: no recovery, no writes, no lock, so it works beside a
+ * running daemon and after a crash. embedded: the SQLite file read-only (pending rows a crashed daemon
+ * left show as pending until its next start voids them). tigerbeetle: the configured peers' accounts
+ * looked up on the cluster (ids are derived from peer and asset). Throws when the store is missing or
+ * the cluster does not answer within ledger.tigerbeetle.requestTimeoutMs.
+ */
+export async function readBalancesOffline(config: DaemonConfig): Promise<OfflineBalances> {
+  if (config.ledger.backend === 'tigerbeetle') {
+    const read = await readTigerBeetleBalances(
+      config.ledger.tigerbeetle,
+      config.peers.map((p) => ({ peerId: p.id, assetCode: p.assetCode, assetScale: p.assetScale })),
+    );
+    return { backend: 'tigerbeetle', peers: sortPeers(read.peers), liquidity: read.liquidity };
+  }
+  const path = embeddedPath(config.ledger, config.configDir);
+  if (!existsSync(path)) {
+    throw new Error(
+      `no ledger store at ${path} (ledger.embedded.path); the daemon creates it on first start`,
+    );
+  }
+  const snapshot = SqliteLedgerStore.readSnapshot(path);
+  const peers: PeerBalance[] = [];
+  const liquidity: LiquidityBalance[] = [];
+  for (const a of snapshot.accounts) {
+    if (a.kind === 'liquidity') {
+      liquidity.push({ assetCode: a.assetCode, assetScale: a.assetScale, balance: a.balance });
+      continue;
+    }
+    peers.push({
+      peerId: a.peerId,
+      assetCode: a.assetCode,
+      assetScale: a.assetScale,
+      balance: a.balance,
+      pendingIncoming: snapshot.pendingIn.get(a.id) ?? 0n,
+      pendingOutgoing: snapshot.pendingOut.get(a.id) ?? 0n,
+    });
+  }
+  return { backend: 'embedded', peers: sortPeers(peers), liquidity };
+}
+
+function sortPeers(peers: PeerBalance[]): PeerBalance[] {
+  return peers.sort((x, y) => x.peerId.localeCompare(y.peerId) || x.assetCode.localeCompare(y.assetCode));
+}

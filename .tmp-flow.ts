@@ -1,0 +1,24 @@
+import { XrplLedgerStandIn } from './test/helpers/xrpl-standin';
+import { fundedEngine, STANDIN_OPTIONS, XRP } from './packages/connector/test/settlement/xrpl/harness';
+(async () => {
+  const s = await XrplLedgerStandIn.start(STANDIN_OPTIONS);
+  const a = await fundedEngine(s, 100n * XRP);
+  const b = await fundedEngine(s, 20n * XRP);
+  let t = Date.now();
+  const ch = await a.engine.openChannel(b.engine.ourAddress, 10n * XRP);
+  console.log('open', Date.now() - t, ch);
+  t = Date.now();
+  const ch2 = await a.engine.deposit(ch.channelId, 5n * XRP);
+  console.log('deposit', Date.now() - t, ch2);
+  const sig = await a.engine.signClaim(ch2, 3n * XRP);
+  const read = await b.engine.readChannel(ch.channelId);
+  console.log(read, b.engine.checkIncomingChannel(read!), await b.engine.verifyClaim(read!, 3n*XRP, sig));
+  const before = s.account(b.engine.ourAddress)!.balance;
+  const out = await b.engine.redeem(read!, 3n * XRP, sig, false);
+  await s.nextClose();
+  console.log(out, s.account(b.engine.ourAddress)!.balance - before);
+  const sc = await a.engine.startClose(ch2);
+  console.log(sc, await a.engine.readChannel(ch.channelId));
+  await a.engine.finishClose(ch2).catch((e) => console.log(e.code, e.message));
+  await a.engine.stop(); await b.engine.stop(); await s.close();
+})().catch((e) => { console.error(e); process.exit(1); });

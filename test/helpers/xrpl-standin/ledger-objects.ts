@@ -35,6 +35,12 @@ export interface PayChannel {
 
 /** One ledger's state: copied whole at every change, which is fine at test sizes. */
 export class LedgerState {
+  /**
+   * Channels removed by the transaction being applied, as they were when removed (after any change
+   * the same transaction made first): rippled's DeletedNode.FinalFields. Not carried by `clone`.
+   */
+  readonly removed = new Map<string, PayChannel>();
+
   constructor(
     readonly accounts = new Map<string, AccountRoot>(),
     readonly channels = new Map<string, PayChannel>(),
@@ -146,7 +152,20 @@ export function affectedNodes(
   const now = entries(after);
   for (const [index, { json }] of old) {
     if (now.has(index)) continue;
-    nodes.push({ DeletedNode: { FinalFields: fieldsOf(json), LedgerEntryType: json.LedgerEntryType, LedgerIndex: index } });
+    const removed = after.removed.get(index);
+    const finalFields = fieldsOf(removed === undefined ? json : payChannelJson(removed));
+    const priorFields = fieldsOf(json);
+    const previousFields = Object.fromEntries(
+      Object.entries(priorFields).filter(([k, v]) => JSON.stringify(finalFields[k]) !== JSON.stringify(v)),
+    );
+    nodes.push({
+      DeletedNode: {
+        FinalFields: finalFields,
+        LedgerEntryType: json.LedgerEntryType,
+        LedgerIndex: index,
+        ...(Object.keys(previousFields).length > 0 ? { PreviousFields: previousFields } : {}),
+      },
+    });
   }
   return nodes;
 }

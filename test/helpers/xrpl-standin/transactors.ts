@@ -279,6 +279,7 @@ function closeChannel(state: LedgerState, channel: PayChannel): EngineResult {
   source.balance += channel.amount - channel.balance;
   source.ownerCount -= 1;
   state.channels.delete(channel.id);
+  state.removed.set(channel.id, { ...channel });
   return 'tesSUCCESS';
 }
 

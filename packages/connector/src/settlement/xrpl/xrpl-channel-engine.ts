@@ -225,11 +225,14 @@ export class XrplChannelEngine implements ChannelEngine {
 
   async readChannel(channelId: string): Promise<ChannelState | undefined> {
     checkChannelId(channelId);
-    const answer = await this.rpc.request<{ node: PayChannelFields & { LedgerEntryType: string } }>({
-      command: 'ledger_entry',
-      payment_channel: channelId.toUpperCase(),
-      ledger_index: 'validated',
-    });
+    const [answer, ledgerCloseMs] = await Promise.all([
+      this.rpc.request<{ node: PayChannelFields & { LedgerEntryType: string } }>({
+        command: 'ledger_entry',
+        payment_channel: channelId.toUpperCase(),
+        ledger_index: 'validated',
+      }),
+      this.validatedCloseTimeMs(),
+    ]);
     if (!answer.ok) {
       if (answer.error === 'entryNotFound') return undefined;
       throw settlementError(
@@ -238,7 +241,9 @@ export class XrplChannelEngine implements ChannelEngine {
       );
     }
     if (answer.result.node.LedgerEntryType !== 'PayChannel') return undefined;
-    return channelState(channelId, answer.result.node, Date.now());
+    // Expiry is judged as rippled judges it, by ledger close times, and by our clock when that is later
+    // (the next ledger will close at least that late).
+    return channelState(channelId, answer.result.node, Math.max(Date.now(), ledgerCloseMs));
   }
 
   async verifyClaim(channel: ChannelState, cumulative: bigint, signature: string): Promise<boolean> {
@@ -266,6 +271,13 @@ export class XrplChannelEngine implements ChannelEngine {
       throw invalid(`channel ${channel.channelId} has no usable claim key`);
     }
     checkDrops('cumulative', cumulative);
+    if (channel.status === 'closed') {
+      // Past its Expiration / CancelAfter a claim only removes the channel and pays nothing.
+      throw settlementError(
+        'ILPD_ERR_SETTLEMENT_CHANNEL_GONE',
+        `xrpl: channel ${channel.channelId} expired at ${new Date(channel.closesAtMs ?? 0).toISOString()}; its claims can no longer be redeemed`,
+      );
+    }
     const claimsMore = cumulative > channel.paidOut;
     if (!claimsMore && !close) {
       // rippled would take the fee and answer tecUNFUNDED_PAYMENT.

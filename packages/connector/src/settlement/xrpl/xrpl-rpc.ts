@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { Client, RippledError, type Request } from 'xrpl';
+import { DaemonError } from '../../errors';
 import { EndpointPool, type EndpointState } from '../endpoint-pool';
 
 /**
@@ -103,6 +104,18 @@ export class XrplRpc {
    * at most whatever the number of copies.
    */
   async request<R>(request: Record<string, unknown>, options: { retryOthers?: boolean } = {}): Promise<RpcAnswer<R>> {
+    try {
+      return await this.call<R>(request, options.retryOthers ?? true);
+    } catch (err) {
+      if (err instanceof DaemonError) throw err;
+      // Transport failures and timeouts leave xrpl.js with its own error classes: one stable code here.
+      throw new DaemonError('ILPD_ERR_SETTLEMENT_UNAVAILABLE', `xrpl: ${String(request.command)}: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+  }
+
+  private call<R>(request: Record<string, unknown>, retryOthers: boolean): Promise<RpcAnswer<R>> {
     return this.pool.run(
       async (client) => {
         await connected(client);
@@ -118,7 +131,7 @@ export class XrplRpc {
           return { ok: false, error, message, data } as RpcAnswer<R>;
         }
       },
-      { retryOthers: options.retryOthers ?? true },
+      { retryOthers },
     );
   }
 }

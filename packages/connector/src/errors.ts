@@ -80,7 +80,7 @@ export const ERROR_CODES = {
   },
   ILPD_ERR_SETTLEMENT_TOO_EARLY: {
     ilpCode: 'T00',
-    description: "the channel cannot be finalised before its close time (settle delay or CancelAfter)",
+    description: 'the channel cannot be finalised before its close time (settle delay or CancelAfter)',
   },
   // Configuration (never reach the packet path: they stop startup).
   ILPD_ERR_CONFIG: { ilpCode: 'T00', description: 'the configuration is invalid' },

@@ -94,13 +94,16 @@ export function payChannelJson(channel: PayChannel): LedgerEntryJson {
 }
 
 /** Every object of a state by ledger index, with the live object to thread when it changes. */
-function entries(state: LedgerState): Map<string, { json: LedgerEntryJson; object: AccountRoot | PayChannel }> {
+function entries(
+  state: LedgerState,
+): Map<string, { json: LedgerEntryJson; object: AccountRoot | PayChannel }> {
   const all = new Map<string, { json: LedgerEntryJson; object: AccountRoot | PayChannel }>();
   for (const account of state.accounts.values()) {
     const json = accountRootJson(account);
     all.set(json.index, { json, object: account });
   }
-  for (const channel of state.channels.values()) all.set(channel.id, { json: payChannelJson(channel), object: channel });
+  for (const channel of state.channels.values())
+    all.set(channel.id, { json: payChannelJson(channel), object: channel });
   return all;
 }
 
@@ -127,7 +130,9 @@ export function affectedNodes(
     const prior = old.get(index)?.json;
     const finalFields = fieldsOf(json);
     if (prior === undefined) {
-      nodes.push({ CreatedNode: { LedgerEntryType: json.LedgerEntryType, LedgerIndex: index, NewFields: finalFields } });
+      nodes.push({
+        CreatedNode: { LedgerEntryType: json.LedgerEntryType, LedgerIndex: index, NewFields: finalFields },
+      });
     } else {
       const priorFields = fieldsOf(prior);
       const changed = Object.entries(priorFields).filter(

@@ -1,4 +1,10 @@
-import { deriveAddress, encodeForSigningClaim, hashes, isValidClassicAddress, verifyKeypairSignature } from 'xrpl';
+import {
+  deriveAddress,
+  encodeForSigningClaim,
+  hashes,
+  isValidClassicAddress,
+  verifyKeypairSignature,
+} from 'xrpl';
 import { LedgerState, type AccountRoot, type PayChannel } from './ledger-objects';
 
 /**
@@ -316,7 +322,10 @@ function applyChannelClaim(ctx: ApplyContext, state: LedgerState, tx: Tx): Engin
     const requested = drops(tx.Balance) as bigint;
     // The destination needs the source's signature; the source may pay out without one.
     if (txAccount === channel.destination && tx.Signature === undefined) return 'temBAD_SIGNATURE';
-    if (tx.Signature !== undefined && String(tx.PublicKey).toUpperCase() !== channel.publicKey.toUpperCase()) {
+    if (
+      tx.Signature !== undefined &&
+      String(tx.PublicKey).toUpperCase() !== channel.publicKey.toUpperCase()
+    ) {
       return 'temBAD_SIGNER';
     }
     if (requested > channel.amount) return 'tecUNFUNDED_PAYMENT';

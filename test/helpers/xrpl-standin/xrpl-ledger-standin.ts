@@ -372,7 +372,10 @@ export class XrplLedgerStandIn extends EventEmitter {
       case 'unsubscribe':
         return this.subscription(socket, request);
       default:
-        throw new RpcError('unknownCmd', `Unknown method (not modeled by the stand-in): ${String(request.command)}`);
+        throw new RpcError(
+          'unknownCmd',
+          `Unknown method (not modeled by the stand-in): ${String(request.command)}`,
+        );
     }
   }
 
@@ -414,16 +417,25 @@ export class XrplLedgerStandIn extends EventEmitter {
   }
 
   /** The state a request asks for: the open ledger ("current", the default) or the last validated. */
-  private selectLedger(request: Record<string, unknown>): { state: LedgerState; fields: Record<string, unknown> } {
+  private selectLedger(request: Record<string, unknown>): {
+    state: LedgerState;
+    fields: Record<string, unknown>;
+  } {
     const which = request.ledger_index ?? 'current';
     if (which === 'current') {
       return { state: this.open, fields: { ledger_current_index: this.openIndex, validated: false } };
     }
     const last = this.lastClosed();
     if (which === 'validated' || which === 'closed' || which === last.index) {
-      return { state: this.validated, fields: { ledger_hash: last.hash, ledger_index: last.index, validated: true } };
+      return {
+        state: this.validated,
+        fields: { ledger_hash: last.hash, ledger_index: last.index, validated: true },
+      };
     }
-    throw new RpcError('lgrNotFound', 'ledgerNotFound (the stand-in keeps the current and last validated states only)');
+    throw new RpcError(
+      'lgrNotFound',
+      'ledgerNotFound (the stand-in keeps the current and last validated states only)',
+    );
   }
 
   private ledgerResult(request: Record<string, unknown>): Record<string, unknown> {
@@ -431,7 +443,12 @@ export class XrplLedgerStandIn extends EventEmitter {
     if (which === 'current') {
       const last = this.lastClosed();
       return {
-        ledger: { closed: false, ledger_index: this.openIndex, parent_close_time: last.closeTime, parent_hash: last.hash },
+        ledger: {
+          closed: false,
+          ledger_index: this.openIndex,
+          parent_close_time: last.closeTime,
+          parent_hash: last.hash,
+        },
         ledger_current_index: this.openIndex,
         validated: false,
       };
@@ -443,7 +460,9 @@ export class XrplLedgerStandIn extends EventEmitter {
       ledger: {
         closed: true,
         close_time: ledger.closeTime,
-        close_time_iso: new Date((ledger.closeTime + RIPPLE_EPOCH_OFFSET) * 1000).toISOString().replace('.000', ''),
+        close_time_iso: new Date((ledger.closeTime + RIPPLE_EPOCH_OFFSET) * 1000)
+          .toISOString()
+          .replace('.000', ''),
         ledger_hash: ledger.hash,
         ledger_index: ledger.index,
         parent_close_time: ledger.parentCloseTime,
@@ -459,7 +478,8 @@ export class XrplLedgerStandIn extends EventEmitter {
   private accountInfo(request: Record<string, unknown>): Record<string, unknown> {
     const { state, fields } = this.selectLedger(request);
     const account = state.accounts.get(String(request.account));
-    if (account === undefined) throw new RpcError('actNotFound', 'Account not found.', { account: request.account });
+    if (account === undefined)
+      throw new RpcError('actNotFound', 'Account not found.', { account: request.account });
     return { account_data: accountRootJson(account), ...fields };
   }
 
@@ -468,7 +488,9 @@ export class XrplLedgerStandIn extends EventEmitter {
     if (!state.accounts.has(String(request.account))) throw new RpcError('actNotFound', 'Account not found.');
     const channels = [...state.channels.values()]
       .filter((c) => c.account === request.account)
-      .filter((c) => request.destination_account === undefined || c.destination === request.destination_account)
+      .filter(
+        (c) => request.destination_account === undefined || c.destination === request.destination_account,
+      )
       .map((c) => ({
         account: c.account,
         amount: c.amount.toString(),
@@ -492,7 +514,9 @@ export class XrplLedgerStandIn extends EventEmitter {
     }
     const channel = state.channels.get(id.toUpperCase());
     if (channel !== undefined) return { index: channel.id, node: payChannelJson(channel), ...fields };
-    const account = [...state.accounts.values()].find((a) => hashes.hashAccountRoot(a.address) === id.toUpperCase());
+    const account = [...state.accounts.values()].find(
+      (a) => hashes.hashAccountRoot(a.address) === id.toUpperCase(),
+    );
     if (account !== undefined) return { index: id.toUpperCase(), node: accountRootJson(account), ...fields };
     throw new RpcError('entryNotFound', 'Entry not found.');
   }
@@ -505,7 +529,9 @@ export class XrplLedgerStandIn extends EventEmitter {
       const ledger = this.closed.find((l) => l.index === record.ledgerIndex);
       if (ledger === undefined) return { hash, tx_json: record.txJson, validated: false };
       return {
-        close_time_iso: new Date((ledger.closeTime + RIPPLE_EPOCH_OFFSET) * 1000).toISOString().replace('.000', ''),
+        close_time_iso: new Date((ledger.closeTime + RIPPLE_EPOCH_OFFSET) * 1000)
+          .toISOString()
+          .replace('.000', ''),
         hash,
         ledger_hash: ledger.hash,
         ledger_index: ledger.index,
@@ -559,7 +585,10 @@ export class XrplLedgerStandIn extends EventEmitter {
       throw new RpcError('invalidTransaction', `the blob does not decode: ${String(err)}`);
     }
     if (tx.Signers !== undefined || tx.SigningPubKey === '' || tx.SigningPubKey === undefined) {
-      throw new RpcError('invalidTransaction', 'fails local checks: multi-signing is not modeled by the stand-in.');
+      throw new RpcError(
+        'invalidTransaction',
+        'fails local checks: multi-signing is not modeled by the stand-in.',
+      );
     }
     let signatureValid: boolean;
     try {
@@ -594,7 +623,8 @@ export class XrplLedgerStandIn extends EventEmitter {
           TransactionIndex: this.openTxHashes.length,
           TransactionResult: result,
         };
-        if (tx.TransactionType === 'Payment') meta.delivered_amount = result === 'tesSUCCESS' ? tx.Amount : 'unavailable';
+        if (tx.TransactionType === 'Payment')
+          meta.delivered_amount = result === 'tesSUCCESS' ? tx.Amount : 'unavailable';
         this.open = outcome.state;
         this.openTxHashes.push(hash);
         this.txs.set(hash, { hash, txJson: tx, meta, ledgerIndex: this.openIndex });

@@ -40,7 +40,8 @@ export function checkIncomingChannel(channel: ChannelState, terms: ChannelTerms)
     );
   }
   if (channel.status !== 'open' || channel.closesAtMs !== undefined) {
-    const when = channel.closesAtMs === undefined ? '' : ` (expires ${new Date(channel.closesAtMs).toISOString()})`;
+    const when =
+      channel.closesAtMs === undefined ? '' : ` (expires ${new Date(channel.closesAtMs).toISOString()})`;
     return refuse('channel-closing', `is ${channel.status}: its source has asked to close it${when}`);
   }
   if (channel.settleDelaySeconds < terms.minSettleDelaySeconds) {

@@ -52,21 +52,31 @@ export function claimKeyType(publicKey: string): ClaimKeyType | undefined {
   return undefined;
 }
 
+/** Signs claims with one key: the key is parsed once (a KeyObject), then each claim costs one signature. */
+export type ClaimSigner = (channelId: string, drops: bigint) => string;
+
 /**
- * Signs a claim with an XRPL private key as xrpl.js holds it ("ED" ‖ 32-byte seed for ed25519, "00" ‖
- * 32-byte scalar or the bare scalar for secp256k1). Returns the signature as upper-case hex: 64 bytes
- * for ed25519 (deterministic, identical to xrpl.js), strict low-S DER for secp256k1 (random nonce, so
- * not byte-equal to xrpl.js's RFC 6979 signature, but valid wherever that one is).
+ * A signer for an XRPL private key as xrpl.js holds it ("ED" ‖ 32-byte seed for ed25519, "00" ‖ 32-byte
+ * scalar or the bare scalar for secp256k1). Signatures are upper-case hex: 64 bytes for ed25519
+ * (deterministic, identical to xrpl.js), strict low-S DER for secp256k1 (random nonce, so not
+ * byte-equal to xrpl.js's RFC 6979 signature, but valid wherever that one is).
  */
-export function signClaim(channelId: string, drops: bigint, privateKey: string): string {
-  const payload = claimPayload(channelId, drops);
-  if (payload === undefined) {
-    throw new RangeError(`cannot sign a claim for channel ${channelId} and ${drops} drops`);
-  }
+export function createClaimSigner(privateKey: string): ClaimSigner {
   const key = privateKeyObject(privateKey);
-  if (key.type === 'ed25519') return sign(null, payload, key.object).toString('hex').toUpperCase();
-  const der = sign('sha512', payload, { key: key.object, dsaEncoding: 'der' });
-  return lowSDer(der).toString('hex').toUpperCase();
+  return (channelId, drops) => {
+    const payload = claimPayload(channelId, drops);
+    if (payload === undefined) {
+      throw new RangeError(`cannot sign a claim for channel ${channelId} and ${drops} drops`);
+    }
+    if (key.type === 'ed25519') return sign(null, payload, key.object).toString('hex').toUpperCase();
+    const der = sign('sha512', payload, { key: key.object, dsaEncoding: 'der' });
+    return lowSDer(der).toString('hex').toUpperCase();
+  };
+}
+
+/** Signs one claim (parsing the key each time: keep a `createClaimSigner` to sign many). */
+export function signClaim(channelId: string, drops: bigint, privateKey: string): string {
+  return createClaimSigner(privateKey)(channelId, drops);
 }
 
 /**

@@ -75,7 +75,12 @@ export function channelNode(
       ['DeletedNode', 'deleted'],
     ] as const) {
       const node = wrapper[kind] as
-        | { LedgerEntryType: string; LedgerIndex: string; NewFields?: PayChannelFields; FinalFields?: PayChannelFields }
+        | {
+            LedgerEntryType: string;
+            LedgerIndex: string;
+            NewFields?: PayChannelFields;
+            FinalFields?: PayChannelFields;
+          }
         | undefined;
       if (node === undefined || node.LedgerEntryType !== 'PayChannel') continue;
       if (channelId !== undefined && node.LedgerIndex.toUpperCase() !== channelId.toUpperCase()) continue;

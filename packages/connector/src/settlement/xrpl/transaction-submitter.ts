@@ -91,7 +91,12 @@ interface Signed {
 }
 
 type Verdict =
-  | { readonly kind: 'validated'; readonly result: string; readonly ledgerIndex: number; readonly meta: TransactionMeta }
+  | {
+      readonly kind: 'validated';
+      readonly result: string;
+      readonly ledgerIndex: number;
+      readonly meta: TransactionMeta;
+    }
   | { readonly kind: 'refused'; readonly result: string }
   | { readonly kind: 'resign'; readonly result: string }
   | { readonly kind: 'expired' };
@@ -120,7 +125,8 @@ export class XrplTransactionSubmitter {
   private async run(fields: TransactionFields): Promise<ValidatedTransaction> {
     const type = fields.TransactionType;
     for (let attempt = 0; ; attempt++) {
-      if (this.stopped) throw settlementError('ILPD_ERR_SETTLEMENT_UNAVAILABLE', `xrpl: stopped before ${type} was sent`);
+      if (this.stopped)
+        throw settlementError('ILPD_ERR_SETTLEMENT_UNAVAILABLE', `xrpl: stopped before ${type} was sent`);
       const signed = await this.prepare(fields);
       const log = this.options.logger.child({ tx: type, hash: signed.hash, sequence: signed.sequence });
       log.debug({ fee: signed.fee.toString(), lastLedger: signed.lastLedger }, 'xrpl transaction signed');
@@ -129,7 +135,10 @@ export class XrplTransactionSubmitter {
         this.nextSequence = signed.sequence + 1;
         const details = { engineResult: verdict.result, hash: signed.hash, feeDrops: signed.fee };
         if (verdict.result !== 'tesSUCCESS') {
-          log.warn({ result: verdict.result, ledger: verdict.ledgerIndex }, 'xrpl transaction failed on ledger');
+          log.warn(
+            { result: verdict.result, ledger: verdict.ledgerIndex },
+            'xrpl transaction failed on ledger',
+          );
           throw settlementError(
             'ILPD_ERR_SETTLEMENT_TX_FAILED',
             `xrpl: ${type} ${signed.hash} failed with ${verdict.result} in ledger ${verdict.ledgerIndex} (fee of ${signed.fee} drops paid)`,
@@ -154,7 +163,8 @@ export class XrplTransactionSubmitter {
           { engineResult: verdict.result, hash: signed.hash },
         );
       }
-      const why = verdict.kind === 'expired' ? 'was not validated by its last ledger' : `got ${verdict.result}`;
+      const why =
+        verdict.kind === 'expired' ? 'was not validated by its last ledger' : `got ${verdict.result}`;
       if (attempt >= this.options.maxResigns) {
         throw settlementError(
           'ILPD_ERR_SETTLEMENT_TX_EXPIRED',
@@ -255,7 +265,10 @@ export class XrplTransactionSubmitter {
         lastSubmit = Date.now();
         submitDue = false;
         try {
-          const answer = await this.options.rpc.request<SubmitResult>({ command: 'submit', tx_blob: signed.blob });
+          const answer = await this.options.rpc.request<SubmitResult>({
+            command: 'submit',
+            tx_blob: signed.blob,
+          });
           if (!answer.ok) {
             // rippled refused the blob itself (bad signature, malformed): no copy of it can ever apply.
             if (answer.error === 'invalidTransaction') {
@@ -266,7 +279,8 @@ export class XrplTransactionSubmitter {
             const result = answer.result.engine_result;
             const verdict = this.preliminary(result, maybeTaken);
             if (verdict !== undefined) return verdict;
-            if (result === 'tesSUCCESS' || result === 'terQUEUED' || result.startsWith('tec')) maybeTaken = true;
+            if (result === 'tesSUCCESS' || result === 'terQUEUED' || result.startsWith('tec'))
+              maybeTaken = true;
             log.debug({ result }, 'xrpl submit answered');
           }
         } catch (err) {

@@ -4,9 +4,19 @@ import { DaemonError } from '../../errors';
 import type { ChainName, ChannelEngine, ChannelState, TxOutcome } from '../channel-engine';
 import type { EndpointState } from '../endpoint-pool';
 import { checkIncomingChannel, type ChannelCheck } from './channel-acceptance';
-import { MAX_CLAIM_DROPS, claimKeyType, signClaim, verifyClaimSignature } from './claim-signature';
+import {
+  MAX_CLAIM_DROPS,
+  claimKeyType,
+  createClaimSigner,
+  verifyClaimSignature,
+  type ClaimSigner,
+} from './claim-signature';
 import { channelNode, channelState, rippleTimeToMs, type PayChannelFields } from './pay-channel';
-import { XrplTransactionSubmitter, settlementError, type ValidatedTransaction } from './transaction-submitter';
+import {
+  XrplTransactionSubmitter,
+  settlementError,
+  type ValidatedTransaction,
+} from './transaction-submitter';
 import { XrplRpc } from './xrpl-rpc';
 
 /**
@@ -69,6 +79,7 @@ export class XrplChannelEngine implements ChannelEngine {
   /** Our account key: the PublicKey of the channels we open. */
   readonly publicKey: string;
   private readonly wallet: Wallet;
+  private readonly claimSigner: ClaimSigner;
   private readonly rpc: XrplRpc;
   private readonly submitter: XrplTransactionSubmitter;
   private readonly logger: Logger;
@@ -80,16 +91,23 @@ export class XrplChannelEngine implements ChannelEngine {
       ['ledgerOffset', options.ledgerOffset],
     ] as const) {
       if (!Number.isInteger(value) || value < 1 || value > MAX_UINT32) {
-        throw new DaemonError('ILPD_ERR_CONFIG', `xrpl ${name}: expected an integer from 1 to ${MAX_UINT32}, got ${value}`);
+        throw new DaemonError(
+          'ILPD_ERR_CONFIG',
+          `xrpl ${name}: expected an integer from 1 to ${MAX_UINT32}, got ${value}`,
+        );
       }
     }
     try {
       this.wallet = Wallet.fromSeed(options.secret);
     } catch {
-      throw new DaemonError('ILPD_ERR_CONFIG', 'xrpl secret: expected an XRPL family seed ("s…"); it does not decode');
+      throw new DaemonError(
+        'ILPD_ERR_CONFIG',
+        'xrpl secret: expected an XRPL family seed ("s…"); it does not decode',
+      );
     }
     this.ourAddress = this.wallet.classicAddress;
     this.publicKey = this.wallet.publicKey.toUpperCase();
+    this.claimSigner = createClaimSigner(this.wallet.privateKey);
     this.logger = options.logger.child({ chain: 'xrpl', account: this.ourAddress });
     const pollIntervalMs = options.pollIntervalMs ?? 1000;
     this.rpc = new XrplRpc({
@@ -150,10 +168,14 @@ export class XrplChannelEngine implements ChannelEngine {
     const expectedId = hashes.hashPaymentChannel(this.ourAddress, receiver, tx.sequence);
     const node = channelNode(tx.meta, expectedId);
     if (node?.change !== 'created') {
-      throw settlementError('ILPD_ERR_SETTLEMENT_TX_FAILED', `xrpl: PaymentChannelCreate ${tx.hash} created no channel`, {
-        hash: tx.hash,
-        feeDrops: tx.fee,
-      });
+      throw settlementError(
+        'ILPD_ERR_SETTLEMENT_TX_FAILED',
+        `xrpl: PaymentChannelCreate ${tx.hash} created no channel`,
+        {
+          hash: tx.hash,
+          feeDrops: tx.fee,
+        },
+      );
     }
     return channelState(node.id, node.fields, Date.now());
   }
@@ -173,9 +195,11 @@ export class XrplChannelEngine implements ChannelEngine {
     this.checkOurs(channel);
     checkDrops('cumulative', cumulative);
     if (cumulative > channel.deposit) {
-      throw invalid(`will not sign ${cumulative} drops on ${channel.channelId}: its deposit is ${channel.deposit}`);
+      throw invalid(
+        `will not sign ${cumulative} drops on ${channel.channelId}: its deposit is ${channel.deposit}`,
+      );
     }
-    return signClaim(channel.channelId, cumulative, this.wallet.privateKey);
+    return this.claimSigner(channel.channelId, cumulative);
   }
 
   async startClose(channel: ChannelState): Promise<TxOutcome> {
@@ -194,7 +218,10 @@ export class XrplChannelEngine implements ChannelEngine {
     this.checkOurs(channel);
     const current = await this.readChannel(channel.channelId);
     if (current === undefined) {
-      throw settlementError('ILPD_ERR_SETTLEMENT_CHANNEL_GONE', `xrpl: channel ${channel.channelId} is already closed`);
+      throw settlementError(
+        'ILPD_ERR_SETTLEMENT_CHANNEL_GONE',
+        `xrpl: channel ${channel.channelId} is already closed`,
+      );
     }
     if (current.closesAtMs === undefined) {
       throw invalid(`channel ${channel.channelId} has no expiration: startClose it first`);
@@ -209,7 +236,10 @@ export class XrplChannelEngine implements ChannelEngine {
           `the last validated ledger closed at ${new Date(ledgerCloseMs).toISOString()}`,
       );
     }
-    const tx = await this.submitter.submit({ TransactionType: 'PaymentChannelClaim', Channel: channel.channelId });
+    const tx = await this.submitter.submit({
+      TransactionType: 'PaymentChannelClaim',
+      Channel: channel.channelId,
+    });
     const node = channelNode(tx.meta, channel.channelId);
     if (node?.change !== 'deleted') {
       throw settlementError(
@@ -262,7 +292,12 @@ export class XrplChannelEngine implements ChannelEngine {
     });
   }
 
-  async redeem(channel: ChannelState, cumulative: bigint, signature: string, close: boolean): Promise<TxOutcome> {
+  async redeem(
+    channel: ChannelState,
+    cumulative: bigint,
+    signature: string,
+    close: boolean,
+  ): Promise<TxOutcome> {
     if (channel.receiver !== this.ourAddress) {
       throw invalid(`channel ${channel.channelId} pays ${channel.receiver}, not us`);
     }
@@ -281,11 +316,15 @@ export class XrplChannelEngine implements ChannelEngine {
     const claimsMore = cumulative > channel.paidOut;
     if (!claimsMore && !close) {
       // rippled would take the fee and answer tecUNFUNDED_PAYMENT.
-      throw invalid(`nothing to redeem on ${channel.channelId}: ${channel.paidOut} drops are already paid out`);
+      throw invalid(
+        `nothing to redeem on ${channel.channelId}: ${channel.paidOut} drops are already paid out`,
+      );
     }
     if (claimsMore) {
       if (cumulative > channel.deposit) {
-        throw invalid(`claim of ${cumulative} drops exceeds the deposit of ${channel.channelId} (${channel.deposit})`);
+        throw invalid(
+          `claim of ${cumulative} drops exceeds the deposit of ${channel.channelId} (${channel.deposit})`,
+        );
       }
       // rippled would refuse it with temBAD_SIGNATURE; refusing here says why without a round trip.
       if (!verifyClaimSignature(channel.channelId, cumulative, signature, publicKey)) {
@@ -296,7 +335,12 @@ export class XrplChannelEngine implements ChannelEngine {
       TransactionType: 'PaymentChannelClaim',
       Channel: channel.channelId,
       ...(claimsMore
-        ? { Balance: cumulative.toString(), Amount: cumulative.toString(), Signature: signature.toUpperCase(), PublicKey: publicKey }
+        ? {
+            Balance: cumulative.toString(),
+            Amount: cumulative.toString(),
+            Signature: signature.toUpperCase(),
+            PublicKey: publicKey,
+          }
         : {}),
       Flags: close ? TF_CLOSE : 0,
     });
@@ -305,7 +349,11 @@ export class XrplChannelEngine implements ChannelEngine {
     if (node === undefined || (claimsMore && paidOut < cumulative)) {
       // A channel past its Expiration / CancelAfter is removed by the next transaction that touches it,
       // which then succeeds without paying the claim: the rest went back to the source.
-      throw channelGone(channel.channelId, tx, `it had expired: the claim of ${cumulative} drops was not paid`);
+      throw channelGone(
+        channel.channelId,
+        tx,
+        `it had expired: the claim of ${cumulative} drops was not paid`,
+      );
     }
     return { hash: tx.hash, fee: tx.fee };
   }
@@ -315,7 +363,9 @@ export class XrplChannelEngine implements ChannelEngine {
       throw invalid(`channel ${channel.channelId} is from ${channel.sender}, not from us`);
     }
     if (channel.publicKey !== undefined && channel.publicKey.toUpperCase() !== this.publicKey) {
-      throw invalid(`channel ${channel.channelId} takes claims signed by ${channel.publicKey}, not by our key`);
+      throw invalid(
+        `channel ${channel.channelId} takes claims signed by ${channel.publicKey}, not by our key`,
+      );
     }
   }
 
@@ -343,10 +393,14 @@ function invalid(message: string): DaemonError {
 }
 
 function channelGone(channelId: string, tx: ValidatedTransaction, why: string): DaemonError {
-  return settlementError('ILPD_ERR_SETTLEMENT_CHANNEL_GONE', `xrpl: channel ${channelId} is gone: ${why} (${tx.hash})`, {
-    hash: tx.hash,
-    feeDrops: tx.fee,
-  });
+  return settlementError(
+    'ILPD_ERR_SETTLEMENT_CHANNEL_GONE',
+    `xrpl: channel ${channelId} is gone: ${why} (${tx.hash})`,
+    {
+      hash: tx.hash,
+      feeDrops: tx.fee,
+    },
+  );
 }
 
 function checkDrops(name: string, drops: bigint): void {

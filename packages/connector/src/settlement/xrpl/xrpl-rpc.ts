@@ -27,7 +27,12 @@ export interface XrplRpcOptions {
 
 export type RpcAnswer<R> =
   | { readonly ok: true; readonly result: R }
-  | { readonly ok: false; readonly error: string; readonly message: string; readonly data: Record<string, unknown> };
+  | {
+      readonly ok: false;
+      readonly error: string;
+      readonly message: string;
+      readonly data: Record<string, unknown>;
+    };
 
 /** rippled errors that are about the server, not the request: the next server may do better. */
 const SERVER_TROUBLE = new Set([
@@ -72,7 +77,9 @@ export class XrplRpc {
           await connected(client);
           const info = await client.request({ command: 'server_info' });
           if (info.result.info.validated_ledger === undefined) {
-            throw new Error(`${client.url} has no validated ledger (server_state ${info.result.info.server_state})`);
+            throw new Error(
+              `${client.url} has no validated ledger (server_state ${info.result.info.server_state})`,
+            );
           }
         },
         destroy: async (client) => {
@@ -103,15 +110,22 @@ export class XrplRpc {
    * request to the next one: right for reads and for re-sending one signed blob, which can apply once
    * at most whatever the number of copies.
    */
-  async request<R>(request: Record<string, unknown>, options: { retryOthers?: boolean } = {}): Promise<RpcAnswer<R>> {
+  async request<R>(
+    request: Record<string, unknown>,
+    options: { retryOthers?: boolean } = {},
+  ): Promise<RpcAnswer<R>> {
     try {
       return await this.call<R>(request, options.retryOthers ?? true);
     } catch (err) {
       if (err instanceof DaemonError) throw err;
       // Transport failures and timeouts leave xrpl.js with its own error classes: one stable code here.
-      throw new DaemonError('ILPD_ERR_SETTLEMENT_UNAVAILABLE', `xrpl: ${String(request.command)}: ${(err as Error).message}`, {
-        cause: err,
-      });
+      throw new DaemonError(
+        'ILPD_ERR_SETTLEMENT_UNAVAILABLE',
+        `xrpl: ${String(request.command)}: ${(err as Error).message}`,
+        {
+          cause: err,
+        },
+      );
     }
   }
 

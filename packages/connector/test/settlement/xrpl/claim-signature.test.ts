@@ -1,5 +1,11 @@
 import { createHash, createPublicKey } from 'node:crypto';
-import { ECDSA, Wallet, encodeForSigningClaim, signPaymentChannelClaim, verifyPaymentChannelClaim } from 'xrpl';
+import {
+  ECDSA,
+  Wallet,
+  encodeForSigningClaim,
+  signPaymentChannelClaim,
+  verifyPaymentChannelClaim,
+} from 'xrpl';
 import {
   MAX_CLAIM_DROPS,
   claimKeyType,
@@ -54,7 +60,9 @@ function highSTwin(signature: string): string {
   if (parseInt(sHex.slice(0, 2), 16) & 0x80) sHex = `00${sHex}`;
   const sBytes = Buffer.from(sHex, 'hex');
   const body = Buffer.concat([Buffer.from([0x02, rLength]), r, Buffer.from([0x02, sBytes.length]), sBytes]);
-  return Buffer.concat([Buffer.from([0x30, body.length]), body]).toString('hex').toUpperCase();
+  return Buffer.concat([Buffer.from([0x30, body.length]), body])
+    .toString('hex')
+    .toUpperCase();
 }
 
 type Variant = 'valid' | 'tampered-amount' | 'tampered-channel' | 'wrong-key' | 'malformed-signature';
@@ -77,9 +85,15 @@ function malform(signature: string, rnd: ReturnType<typeof randomSource>): strin
     case 1:
       return signature.slice(0, signature.length - 2 * (1 + rnd.int(4)));
     case 2:
-      return `${signature}${rnd.bytes(1 + rnd.int(3)).toString('hex').toUpperCase()}`;
+      return `${signature}${rnd
+        .bytes(1 + rnd.int(3))
+        .toString('hex')
+        .toUpperCase()}`;
     case 3:
-      return rnd.bytes(1 + rnd.int(80)).toString('hex').toUpperCase();
+      return rnd
+        .bytes(1 + rnd.int(80))
+        .toString('hex')
+        .toUpperCase();
     case 4:
       return '';
     default:
@@ -94,7 +108,9 @@ describe('XRPL claim signatures', () => {
       const channel = rnd.bytes(32).toString('hex').toUpperCase();
       const drops = i === 0 ? 0n : i === 1 ? MAX_CLAIM_DROPS : rnd.drops();
       const payload = claimPayload(i % 2 ? channel.toLowerCase() : channel, drops);
-      expect(payload?.toString('hex').toUpperCase()).toBe(encodeForSigningClaim({ channel, amount: drops.toString() }));
+      expect(payload?.toString('hex').toUpperCase()).toBe(
+        encodeForSigningClaim({ channel, amount: drops.toString() }),
+      );
     }
   });
 
@@ -169,11 +185,13 @@ describe('XRPL claim signatures', () => {
           bytes[rnd.int(32)] ^= 1 << rnd.int(8);
           channel = bytes.toString('hex').toUpperCase();
         }
-        if (variant === 'wrong-key') publicKey = wallets[(wallets.indexOf(wallet) + 1) % wallets.length].publicKey;
+        if (variant === 'wrong-key')
+          publicKey = wallets[(wallets.indexOf(wallet) + 1) % wallets.length].publicKey;
         if (variant === 'malformed-signature') signature = malform(signature, rnd);
         const native = verifyClaimSignature(channel, drops, signature, publicKey);
         const reference = xrplJsVerify(channel, drops, signature, publicKey);
-        if (native !== reference) disagreements.push(`${variant}: ${channel} ${drops} ${signature} ${publicKey}`);
+        if (native !== reference)
+          disagreements.push(`${variant}: ${channel} ${drops} ${signature} ${publicKey}`);
         counts[variant].cases++;
         if (native) counts[variant].accepted++;
       }

@@ -48,7 +48,11 @@ describe('XrplChannelEngine (against the XRPL stand-in)', () => {
   }
 
   /** A channel opened by hand, validated. */
-  async function rawChannel(source: Wallet, destination: string, extra: Record<string, unknown>): Promise<string> {
+  async function rawChannel(
+    source: Wallet,
+    destination: string,
+    extra: Record<string, unknown>,
+  ): Promise<string> {
     const sequence = standIn.account(source.address)?.sequence as number;
     const result = await applyByHand(source, {
       TransactionType: 'PaymentChannelCreate',
@@ -62,7 +66,7 @@ describe('XrplChannelEngine (against the XRPL stand-in)', () => {
     return hashes.hashPaymentChannel(source.address, destination, sequence);
   }
 
-  it("opens, funds, signs, verifies and redeems a channel: the payee gains exactly the claim minus its fee", async () => {
+  it('opens, funds, signs, verifies and redeems a channel: the payee gains exactly the claim minus its fee', async () => {
     const alice = await party(100n * XRP);
     const bob = await party(20n * XRP);
     const opened = await alice.engine.openChannel(bob.engine.ourAddress, 10n * XRP);
@@ -133,8 +137,12 @@ describe('XrplChannelEngine (against the XRPL stand-in)', () => {
     await expect(bob.engine.redeem(channel, 11n * XRP, signature, false)).rejects.toMatchObject({
       code: 'ILPD_ERR_SETTLEMENT_INVALID',
     });
-    await expect(alice.engine.signClaim(channel, 11n * XRP)).rejects.toMatchObject({ code: 'ILPD_ERR_SETTLEMENT_INVALID' });
-    await expect(bob.engine.signClaim(channel, XRP)).rejects.toMatchObject({ code: 'ILPD_ERR_SETTLEMENT_INVALID' });
+    await expect(alice.engine.signClaim(channel, 11n * XRP)).rejects.toMatchObject({
+      code: 'ILPD_ERR_SETTLEMENT_INVALID',
+    });
+    await expect(bob.engine.signClaim(channel, XRP)).rejects.toMatchObject({
+      code: 'ILPD_ERR_SETTLEMENT_INVALID',
+    });
     expect(standIn.submissions.length).toBe(sent);
   });
 
@@ -146,10 +154,13 @@ describe('XrplChannelEngine (against the XRPL stand-in)', () => {
     await standIn.fund(third.address, 20n * XRP);
     const inAnHour = msToRippleTime(standIn.validatedCloseTimeMs) + 3600;
 
-    const check = async (id: string) => bob.engine.checkIncomingChannel((await bob.engine.readChannel(id)) as ChannelState);
+    const check = async (id: string) =>
+      bob.engine.checkIncomingChannel((await bob.engine.readChannel(id)) as ChannelState);
     const good = await rawChannel(peer, bob.engine.ourAddress, {});
     expect(await check(good)).toEqual({ accepted: true });
-    expect(await check(await rawChannel(peer, bob.engine.ourAddress, { CancelAfter: inAnHour }))).toMatchObject({
+    expect(
+      await check(await rawChannel(peer, bob.engine.ourAddress, { CancelAfter: inAnHour })),
+    ).toMatchObject({
       accepted: false,
       reason: 'unsafe-terms',
       message: expect.stringContaining('CancelAfter'),
@@ -163,9 +174,9 @@ describe('XrplChannelEngine (against the XRPL stand-in)', () => {
       accepted: false,
       reason: 'wrong-channel',
     });
-    expect(await applyByHand(peer, { TransactionType: 'PaymentChannelClaim', Channel: good, Flags: TF_CLOSE })).toBe(
-      'tesSUCCESS',
-    );
+    expect(
+      await applyByHand(peer, { TransactionType: 'PaymentChannelClaim', Channel: good, Flags: TF_CLOSE }),
+    ).toBe('tesSUCCESS');
     expect(await check(good)).toMatchObject({ accepted: false, reason: 'channel-closing' });
   });
 
@@ -180,8 +191,12 @@ describe('XrplChannelEngine (against the XRPL stand-in)', () => {
     expect(requested.fee).toBe(10n);
     const closing = (await alice.engine.readChannel(channel.channelId)) as ChannelState;
     expect(closing.status).toBe('closing');
-    expect(Math.abs((closing.closesAtMs as number) - (standIn.validatedCloseTimeMs + 60_000))).toBeLessThanOrEqual(2000);
-    await expect(alice.engine.finishClose(closing)).rejects.toMatchObject({ code: 'ILPD_ERR_SETTLEMENT_TOO_EARLY' });
+    expect(
+      Math.abs((closing.closesAtMs as number) - (standIn.validatedCloseTimeMs + 60_000)),
+    ).toBeLessThanOrEqual(2000);
+    await expect(alice.engine.finishClose(closing)).rejects.toMatchObject({
+      code: 'ILPD_ERR_SETTLEMENT_TOO_EARLY',
+    });
     // Within the settle delay the payee still redeems.
     await bob.engine.redeem(closing, 2n * XRP, early, false);
 
@@ -204,7 +219,9 @@ describe('XrplChannelEngine (against the XRPL stand-in)', () => {
     // That transaction removed the channel; the 8 XRP not paid out went back to the source.
     expect(balanceOf(alice.engine.ourAddress) - aliceBefore).toBe(8n * XRP);
     expect(await alice.engine.readChannel(channel.channelId)).toBeUndefined();
-    await expect(alice.engine.finishClose(closing)).rejects.toMatchObject({ code: 'ILPD_ERR_SETTLEMENT_CHANNEL_GONE' });
+    await expect(alice.engine.finishClose(closing)).rejects.toMatchObject({
+      code: 'ILPD_ERR_SETTLEMENT_CHANNEL_GONE',
+    });
   });
 
   it('finishes closing our channel after its expiration, taking back what was not claimed', async () => {
@@ -260,7 +277,9 @@ describe('XrplChannelEngine (against the XRPL stand-in)', () => {
     expect(await applyByHand(alice.wallet, payment)).toBe('tesSUCCESS');
     const funded = await alice.engine.deposit(channel.channelId, XRP);
     expect(funded.deposit).toBe(6n * XRP);
-    const ours = standIn.submissions.filter((s) => s.account === alice.wallet.address && s.transactionType === 'PaymentChannelFund');
+    const ours = standIn.submissions.filter(
+      (s) => s.account === alice.wallet.address && s.transactionType === 'PaymentChannelFund',
+    );
     expect(ours.map((s) => s.engineResult)).toEqual(['tefPAST_SEQ', 'tesSUCCESS']);
   });
 
@@ -280,7 +299,9 @@ describe('XrplChannelEngine (against the XRPL stand-in)', () => {
     } finally {
       standIn.dropSubmissions(undefined);
     }
-    const ours = standIn.submissions.filter((s) => s.account === alice.wallet.address && s.transactionType === 'PaymentChannelFund');
+    const ours = standIn.submissions.filter(
+      (s) => s.account === alice.wallet.address && s.transactionType === 'PaymentChannelFund',
+    );
     const hashes = [...new Set(ours.map((s) => s.hash))];
     expect(hashes).toHaveLength(2); // the lost blob (sent more than once) and its re-signed successor
     expect(ours.filter((s) => !s.kept).length).toBeGreaterThanOrEqual(1);
@@ -294,7 +315,9 @@ describe('XrplChannelEngine (against the XRPL stand-in)', () => {
     const channel = await alice.engine.openChannel(bob.engine.ourAddress, 5n * XRP);
     standIn.dropSubmissions((tx) => tx.Account === alice.wallet.address);
     try {
-      const submitted = new Promise<string>((resolve) => standIn.once('submit', (e: { hash: string }) => resolve(e.hash)));
+      const submitted = new Promise<string>((resolve) =>
+        standIn.once('submit', (e: { hash: string }) => resolve(e.hash)),
+      );
       const pending = alice.engine.deposit(channel.channelId, XRP);
       const hash = await submitted;
       await alice.engine.stop();

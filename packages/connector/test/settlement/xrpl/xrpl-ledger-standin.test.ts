@@ -50,7 +50,10 @@ describe('XRPL ledger stand-in', () => {
   }
 
   /** Submits, waits for the next close and returns the validated result (or the refusal). */
-  async function apply(wallet: Wallet, fields: Record<string, unknown>): Promise<{ result: string; hash: string }> {
+  async function apply(
+    wallet: Wallet,
+    fields: Record<string, unknown>,
+  ): Promise<{ result: string; hash: string }> {
     const { blob, hash } = sign(wallet, fields);
     const preliminary = await submit(blob);
     await standIn.nextClose();
@@ -88,7 +91,11 @@ describe('XRPL ledger stand-in', () => {
 
   it('stand-in refuses a transaction whose signature was forged, and applies nothing', async () => {
     const alice = await funded();
-    const { blob } = sign(alice, { TransactionType: 'Payment', Destination: standIn.genesis.address, Amount: '1000000' });
+    const { blob } = sign(alice, {
+      TransactionType: 'Payment',
+      Destination: standIn.genesis.address,
+      Amount: '1000000',
+    });
     // Raise the amount inside the signed transaction: its signature no longer covers it.
     const forged = encode({ ...decode(blob), Amount: '90000000' } as unknown as Transaction);
     expect(decode(forged)).toMatchObject({ Amount: '90000000', TxnSignature: decode(blob).TxnSignature });
@@ -99,7 +106,10 @@ describe('XRPL ledger stand-in', () => {
       error_message: 'fails local checks: Invalid signature.',
     });
     await standIn.nextClose();
-    expect(standIn.account(alice.address)).toMatchObject({ balance: 100n * XRP, sequence: expect.any(Number) });
+    expect(standIn.account(alice.address)).toMatchObject({
+      balance: 100n * XRP,
+      sequence: expect.any(Number),
+    });
   });
 
   it("stand-in refuses a transaction signed by a key that is not the account's own (tefBAD_AUTH_MASTER)", async () => {
@@ -156,7 +166,11 @@ describe('XRPL ledger stand-in', () => {
     // 30 XRP minus the reserves cannot fund a 40 XRP channel.
     const { result } = await openChannel(alice, await funded(), { Amount: (40n * XRP).toString() });
     expect(result).toBe('tecUNFUNDED');
-    expect(standIn.account(alice.address)).toMatchObject({ balance: balance - 10n, sequence: sequence + 1, ownerCount: 0 });
+    expect(standIn.account(alice.address)).toMatchObject({
+      balance: balance - 10n,
+      sequence: sequence + 1,
+      ownerCount: 0,
+    });
   });
 
   it('stand-in applies a channel: create, fund, claim by the destination, with reserves and fees', async () => {
@@ -165,9 +179,9 @@ describe('XRPL ledger stand-in', () => {
     const { id, result } = await openChannel(alice, bob);
     expect(result).toBe('tesSUCCESS');
     expect(standIn.account(alice.address)).toMatchObject({ balance: 90n * XRP - 10n, ownerCount: 1 });
-    expect((await apply(alice, { TransactionType: 'PaymentChannelFund', Channel: id, Amount: '5000000' })).result).toBe(
-      'tesSUCCESS',
-    );
+    expect(
+      (await apply(alice, { TransactionType: 'PaymentChannelFund', Channel: id, Amount: '5000000' })).result,
+    ).toBe('tesSUCCESS');
     expect(standIn.channel(id)).toMatchObject({ amount: 15n * XRP, balance: 0n });
 
     const signature = claim(alice, id, 4n * XRP);
@@ -191,17 +205,24 @@ describe('XRPL ledger stand-in', () => {
     const bob = await funded(20n * XRP);
     const { id } = await openChannel(alice, bob);
     const bobBefore = standIn.account(bob.address)?.balance;
-    const base = { TransactionType: 'PaymentChannelClaim', Channel: id, Balance: '2000000', PublicKey: alice.publicKey };
+    const base = {
+      TransactionType: 'PaymentChannelClaim',
+      Channel: id,
+      Balance: '2000000',
+      PublicKey: alice.publicKey,
+    };
     // Signed for 1 XRP, presented as 2 XRP.
-    expect(await submit(sign(bob, { ...base, Signature: claim(alice, id, XRP) }).blob)).toBe('temBAD_SIGNATURE');
+    expect(await submit(sign(bob, { ...base, Signature: claim(alice, id, XRP) }).blob)).toBe(
+      'temBAD_SIGNATURE',
+    );
     // A valid signature, but by a key other than the channel's.
     const mallory = Wallet.generate();
     const foreign = { ...base, PublicKey: mallory.publicKey, Signature: claim(mallory, id, 2n * XRP) };
     expect((await apply(bob, foreign)).result).toBe('temBAD_SIGNER');
     // The destination cannot claim without any signature.
-    expect((await apply(bob, { TransactionType: 'PaymentChannelClaim', Channel: id, Balance: '2000000' })).result).toBe(
-      'temBAD_SIGNATURE',
-    );
+    expect(
+      (await apply(bob, { TransactionType: 'PaymentChannelClaim', Channel: id, Balance: '2000000' })).result,
+    ).toBe('temBAD_SIGNATURE');
     expect(standIn.account(bob.address)?.balance).toBe(bobBefore);
     expect(standIn.channel(id)?.balance).toBe(0n);
   });
@@ -211,36 +232,48 @@ describe('XRPL ledger stand-in', () => {
     const bob = await funded(20n * XRP);
     const { id } = await openChannel(alice, bob);
     // tfRenew is the source's alone.
-    expect((await apply(bob, { TransactionType: 'PaymentChannelClaim', Channel: id, Flags: TF_RENEW })).result).toBe(
-      'tecNO_PERMISSION',
-    );
-    expect((await apply(alice, { TransactionType: 'PaymentChannelClaim', Channel: id, Flags: TF_CLOSE })).result).toBe(
-      'tesSUCCESS',
-    );
+    expect(
+      (await apply(bob, { TransactionType: 'PaymentChannelClaim', Channel: id, Flags: TF_RENEW })).result,
+    ).toBe('tecNO_PERMISSION');
+    expect(
+      (await apply(alice, { TransactionType: 'PaymentChannelClaim', Channel: id, Flags: TF_CLOSE })).result,
+    ).toBe('tesSUCCESS');
     const expiration = standIn.channel(id)?.expiration as number;
     const closedAt = Math.floor(standIn.validatedCloseTimeMs / 1000) - 946_684_800;
     expect(expiration - closedAt).toBeGreaterThanOrEqual(59);
     expect(expiration - closedAt).toBeLessThanOrEqual(60);
     // Before the expiration the channel still pays claims.
     const signature = claim(alice, id, 3n * XRP);
-    const redeem = { TransactionType: 'PaymentChannelClaim', Channel: id, Balance: '3000000', Signature: signature, PublicKey: alice.publicKey };
+    const redeem = {
+      TransactionType: 'PaymentChannelClaim',
+      Channel: id,
+      Balance: '3000000',
+      Signature: signature,
+      PublicKey: alice.publicKey,
+    };
     expect((await apply(bob, redeem)).result).toBe('tesSUCCESS');
     const aliceBefore = standIn.account(alice.address)?.balance as bigint;
     standIn.advanceClock(61);
     await standIn.nextClose();
     // Past the expiration, any transaction touching the channel removes it and returns the rest.
-    expect((await apply(alice, { TransactionType: 'PaymentChannelClaim', Channel: id })).result).toBe('tesSUCCESS');
+    expect((await apply(alice, { TransactionType: 'PaymentChannelClaim', Channel: id })).result).toBe(
+      'tesSUCCESS',
+    );
     expect(standIn.channel(id)).toBeUndefined();
-    expect(standIn.account(alice.address)).toMatchObject({ balance: aliceBefore + 7n * XRP - 10n, ownerCount: 0 });
+    expect(standIn.account(alice.address)).toMatchObject({
+      balance: aliceBefore + 7n * XRP - 10n,
+      ownerCount: 0,
+    });
   });
 
   it('stand-in closes a channel at once when the destination asks, and ends one at its CancelAfter', async () => {
     const alice = await funded();
     const bob = await funded(20n * XRP);
     const first = await openChannel(alice, bob);
-    expect((await apply(bob, { TransactionType: 'PaymentChannelClaim', Channel: first.id, Flags: TF_CLOSE })).result).toBe(
-      'tesSUCCESS',
-    );
+    expect(
+      (await apply(bob, { TransactionType: 'PaymentChannelClaim', Channel: first.id, Flags: TF_CLOSE }))
+        .result,
+    ).toBe('tesSUCCESS');
     expect(standIn.channel(first.id)).toBeUndefined();
     // Alice paid one fee (the create); the rest of the deposit is back with her.
     expect(standIn.account(alice.address)).toMatchObject({ balance: 100n * XRP - 10n, ownerCount: 0 });
@@ -251,7 +284,11 @@ describe('XRPL ledger stand-in', () => {
     expect(second.result).toBe('tesSUCCESS');
     standIn.advanceClock(31);
     await standIn.nextClose();
-    const fund = await apply(alice, { TransactionType: 'PaymentChannelFund', Channel: second.id, Amount: '1000000' });
+    const fund = await apply(alice, {
+      TransactionType: 'PaymentChannelFund',
+      Channel: second.id,
+      Amount: '1000000',
+    });
     expect(fund.result).toBe('tesSUCCESS'); // it closed the channel instead of funding it
     expect(standIn.channel(second.id)).toBeUndefined();
     expect(standIn.account(alice.address)?.ownerCount).toBe(0);
@@ -279,7 +316,11 @@ describe('XRPL ledger stand-in', () => {
       expect(standIn.port).toBe(port);
       const fresh = new Client(standIn.url);
       await fresh.connect();
-      const info = await fresh.request({ command: 'account_info', account: alice.address, ledger_index: 'validated' });
+      const info = await fresh.request({
+        command: 'account_info',
+        account: alice.address,
+        ledger_index: 'validated',
+      });
       expect(info.result.account_data.Balance).toBe((42n * XRP).toString());
       await fresh.disconnect();
     } finally {

@@ -68,9 +68,15 @@ describe('XrplChannelEngine through an outage of the XRPL stand-in', () => {
       expect(new Set(bobs.map((s) => s.hash))).toEqual(new Set([outcome.hash]));
       expect(standIn.channel(channel.channelId)?.balance).toBe(4n * XRP);
       await standIn.nextClose();
-      expect((standIn.account(bob.engine.ourAddress)?.balance as bigint) - bobBefore).toBe(4n * XRP - outcome.fee);
+      expect((standIn.account(bob.engine.ourAddress)?.balance as bigint) - bobBefore).toBe(
+        4n * XRP - outcome.fee,
+      );
 
-      await waitFor(() => bob.engine.endpointStates()[0].state === 'healthy', 3000, 'the endpoint to be healthy');
+      await waitFor(
+        () => bob.engine.endpointStates()[0].state === 'healthy',
+        3000,
+        'the endpoint to be healthy',
+      );
       expect(bob.engine.isAvailable()).toBe(true);
       expect(transitions).toContain('open');
       expect(transitions[transitions.length - 1]).toBe('healthy');

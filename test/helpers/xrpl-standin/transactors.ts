@@ -4,6 +4,7 @@ import {
   hashes,
   isValidClassicAddress,
   verifyKeypairSignature,
+  type PaymentChannelClaim,
 } from 'xrpl';
 import { LedgerState, type AccountRoot, type PayChannel } from './ledger-objects';
 
@@ -173,7 +174,7 @@ function preflightClaim(tx: Tx, flags: number): EngineResult | undefined {
     const authorized = amount ?? balance;
     let valid = false;
     try {
-      const message = encodeForSigningClaim({ channel: String(tx.Channel), amount: authorized.toString() });
+      const message = claimSigningData(String(tx.Channel), authorized);
       valid = verifyKeypairSignature(message, String(tx.Signature), tx.PublicKey);
     } catch {
       valid = false;
@@ -181,6 +182,14 @@ function preflightClaim(tx: Tx, flags: number): EngineResult | undefined {
     if (!valid) return 'temBAD_SIGNATURE';
   }
   return undefined;
+}
+
+/**
+ * "CLM\0" ‖ channel ‖ drops, by xrpl.js (ripple-binary-codec), independent of ilpd's own encoder. xrpl.js
+ * types the argument as a PaymentChannelClaim, but the codec reads `{ channel, amount }`.
+ */
+function claimSigningData(channel: string, drops: bigint): string {
+  return encodeForSigningClaim({ channel, amount: drops.toString() } as unknown as PaymentChannelClaim);
 }
 
 function preclaim(ctx: ApplyContext, tx: Tx): EngineResult | undefined {

@@ -179,49 +179,68 @@ export class XrplTransactionSubmitter {
   /** Sequence, fee and window from the chain, then one signature. Nothing is sent yet. */
   private async prepare(fields: TransactionFields): Promise<Signed> {
     const { wallet } = this.options;
+    const { sequence, fee, current } = await this.chainParameters(fields.TransactionType);
+    const lastLedger = current + this.options.ledgerOffset;
+    const tx = {
+      Flags: 0,
+      ...fields,
+      Account: wallet.address,
+      Sequence: sequence,
+      Fee: fee.toString(),
+      LastLedgerSequence: lastLedger,
+    } as unknown as Transaction;
+    let signed: { tx_blob: string; hash: string };
+    try {
+      signed = wallet.sign(tx); // validates the fields too
+    } catch (err) {
+      throw settlementError(
+        'ILPD_ERR_SETTLEMENT_INVALID',
+        `xrpl: cannot sign ${fields.TransactionType}: ${(err as Error).message}`,
+      );
+    }
+    return {
+      blob: signed.tx_blob,
+      hash: signed.hash,
+      sequence,
+      fee,
+      minLedger: Math.max(1, current - 1),
+      lastLedger,
+    };
+  }
+
+  /** Our next Sequence, the fee to pay and the current ledger, retried while no server answers. */
+  private async chainParameters(type: string): Promise<{ sequence: number; fee: bigint; current: number }> {
     const deadline = Date.now() + this.options.prepareTimeoutMs;
     for (;;) {
       try {
         if (this.nextSequence === undefined) {
+          const address = this.options.wallet.address;
           const info = await this.options.rpc.request<{ account_data: { Sequence: number } }>({
             command: 'account_info',
-            account: wallet.address,
+            account: address,
             ledger_index: 'current',
           });
           if (!info.ok) {
             throw settlementError(
               'ILPD_ERR_SETTLEMENT_TX_FAILED',
-              `xrpl: cannot read account ${wallet.address}: ${info.error} (${info.message}); is it funded?`,
+              `xrpl: cannot read account ${address}: ${info.error} (${info.message}); is it funded?`,
             );
           }
           this.nextSequence = info.result.account_data.Sequence;
         }
         const fee = await this.options.rpc.request<FeeResult>({ command: 'fee' });
         if (!fee.ok) throw new Error(`fee: ${fee.error} (${fee.message})`);
-        const current = fee.result.ledger_current_index;
-        const tx = {
-          Flags: 0,
-          ...fields,
-          Account: wallet.address,
-          Sequence: this.nextSequence,
-          Fee: this.feeDrops(fee.result).toString(),
-          LastLedgerSequence: current + this.options.ledgerOffset,
-        } as unknown as Transaction;
-        const { tx_blob: blob, hash } = wallet.sign(tx);
         return {
-          blob,
-          hash,
           sequence: this.nextSequence,
-          fee: BigInt(tx.Fee as string),
-          minLedger: Math.max(1, current - 1),
-          lastLedger: current + this.options.ledgerOffset,
+          fee: this.feeDrops(fee.result),
+          current: fee.result.ledger_current_index,
         };
       } catch (err) {
         if ((err as { code?: unknown }).code === 'ILPD_ERR_SETTLEMENT_TX_FAILED') throw err;
         if (this.stopped || Date.now() >= deadline) {
           throw settlementError(
             'ILPD_ERR_SETTLEMENT_UNAVAILABLE',
-            `xrpl: could not prepare ${fields.TransactionType} (nothing was sent): ${(err as Error).message}`,
+            `xrpl: could not prepare ${type} (nothing was sent): ${(err as Error).message}`,
           );
         }
         this.options.logger.debug({ err }, 'xrpl prepare failed; retrying');

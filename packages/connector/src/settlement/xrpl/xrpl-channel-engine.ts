@@ -85,15 +85,17 @@ export class XrplChannelEngine implements ChannelEngine {
   private readonly logger: Logger;
 
   constructor(private readonly options: XrplChannelEngineOptions) {
-    for (const [name, value] of [
-      ['settleDelaySeconds', options.settleDelaySeconds],
-      ['minIncomingSettleDelaySeconds', options.minIncomingSettleDelaySeconds],
-      ['ledgerOffset', options.ledgerOffset],
+    for (const [name, value, max] of [
+      ['settleDelaySeconds', options.settleDelaySeconds, MAX_UINT32],
+      ['minIncomingSettleDelaySeconds', options.minIncomingSettleDelaySeconds, MAX_UINT32],
+      // A pending transaction is looked up over [signing ledger - 1, LastLedgerSequence]; rippled
+      // searches at most 1000 ledgers per lookup.
+      ['ledgerOffset', options.ledgerOffset, 998],
     ] as const) {
-      if (!Number.isInteger(value) || value < 1 || value > MAX_UINT32) {
+      if (!Number.isInteger(value) || value < 1 || value > max) {
         throw new DaemonError(
           'ILPD_ERR_CONFIG',
-          `xrpl ${name}: expected an integer from 1 to ${MAX_UINT32}, got ${value}`,
+          `xrpl ${name}: expected an integer from 1 to ${max}, got ${value}`,
         );
       }
     }

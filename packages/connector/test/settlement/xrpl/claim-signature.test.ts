@@ -5,6 +5,7 @@ import {
   encodeForSigningClaim,
   signPaymentChannelClaim,
   verifyPaymentChannelClaim,
+  type PaymentChannelClaim,
 } from 'xrpl';
 import {
   MAX_CLAIM_DROPS,
@@ -109,7 +110,8 @@ describe('XRPL claim signatures', () => {
       const drops = i === 0 ? 0n : i === 1 ? MAX_CLAIM_DROPS : rnd.drops();
       const payload = claimPayload(i % 2 ? channel.toLowerCase() : channel, drops);
       expect(payload?.toString('hex').toUpperCase()).toBe(
-        encodeForSigningClaim({ channel, amount: drops.toString() }),
+        // xrpl.js types the argument as a PaymentChannelClaim; its codec reads { channel, amount }.
+        encodeForSigningClaim({ channel, amount: drops.toString() } as unknown as PaymentChannelClaim),
       );
     }
   });

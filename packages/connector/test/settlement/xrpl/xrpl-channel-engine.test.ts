@@ -1,9 +1,9 @@
 import { Client, ECDSA, Wallet, hashes, type Transaction } from 'xrpl';
 import type { ChannelState } from '../../../src/settlement/channel-engine';
 import { msToRippleTime } from '../../../src/settlement/xrpl/pay-channel';
-import type { XrplChannelEngine } from '../../../src/settlement/xrpl/xrpl-channel-engine';
+import { XrplChannelEngine } from '../../../src/settlement/xrpl/xrpl-channel-engine';
 import { TF_CLOSE, XrplLedgerStandIn } from '../../../../../test/helpers/xrpl-standin';
-import { STANDIN_OPTIONS, XRP, fundedEngine } from './harness';
+import { STANDIN_OPTIONS, XRP, engineOptions, fundedEngine } from './harness';
 
 /** XrplChannelEngine against the stand-in rippled (real WebSocket server, real xrpl.js clients). */
 describe('XrplChannelEngine (against the XRPL stand-in)', () => {
@@ -307,6 +307,20 @@ describe('XrplChannelEngine (against the XRPL stand-in)', () => {
     expect(ours.filter((s) => !s.kept).length).toBeGreaterThanOrEqual(1);
     expect(new Set(ours.map((s) => s.sequence)).size).toBe(1); // the lost one never used its sequence
     expect(standIn.channel(channel.channelId)?.amount).toBe(7n * XRP);
+  });
+
+  it('refuses a secret that is not a family seed, or an unusable ledger offset, without echoing the secret', () => {
+    const options = engineOptions(standIn, Wallet.generate());
+    const secret = 'not-a-seed-but-still-secret';
+    const bad = () => new XrplChannelEngine({ ...options, secret });
+    expect(bad).toThrow(expect.objectContaining({ code: 'ILPD_ERR_CONFIG' }));
+    expect(bad).not.toThrow(secret);
+    expect(() => new XrplChannelEngine({ ...options, ledgerOffset: 0 })).toThrow(
+      'xrpl ledgerOffset: expected an integer from 1 to 998, got 0',
+    );
+    expect(() => new XrplChannelEngine({ ...options, settleDelaySeconds: 1.5 })).toThrow(
+      expect.objectContaining({ code: 'ILPD_ERR_CONFIG' }),
+    );
   });
 
   it('ends a pending transaction on stop with ILPD_ERR_SETTLEMENT_TX_UNKNOWN and its hash', async () => {

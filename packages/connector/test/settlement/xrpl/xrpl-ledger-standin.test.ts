@@ -303,6 +303,20 @@ describe('XRPL ledger stand-in', () => {
     expect(await submit(sign(alice, early).blob)).toBe('temBAD_EXPIRATION');
   });
 
+  it('stand-in publishes closed (validated) ledgers on the ledger stream', async () => {
+    const closes: number[] = [];
+    const listener = (ledger: { ledger_index: number }) => closes.push(ledger.ledger_index);
+    client.on('ledgerClosed', listener);
+    const subscribed = await client.request({ command: 'subscribe', streams: ['ledger'] });
+    expect(subscribed.result).toMatchObject({ ledger_index: expect.any(Number), fee_base: 10 });
+    while (closes.length < 3) await standIn.nextClose();
+    await client.request({ command: 'unsubscribe', streams: ['ledger'] });
+    client.off('ledgerClosed', listener);
+    expect(closes[1]).toBe(closes[0] + 1);
+    expect(closes[2]).toBe(closes[1] + 1);
+    expect(closes[2]).toBeLessThanOrEqual(standIn.validatedLedgerIndex);
+  });
+
   it('stand-in keeps its state and port across a stop and a restart', async () => {
     const alice = await funded(42n * XRP);
     const port = standIn.port;

@@ -70,6 +70,30 @@ export const ERROR_CODES = {
     ilpCode: 'T00',
     description: 'our payment channel to the peer has no deposit left for the next claim',
   },
+  ILPD_ERR_SETTLEMENT_INVALID: {
+    ilpCode: 'T00',
+    description: 'a settlement request is invalid (amount, channel, key or signature) and was not sent',
+  },
+  ILPD_ERR_SETTLEMENT_TX_FAILED: {
+    ilpCode: 'T00',
+    description: 'the chain refused or failed the transaction (its result code says why)',
+  },
+  ILPD_ERR_SETTLEMENT_TX_EXPIRED: {
+    ilpCode: 'T00',
+    description: 'the transaction was never validated before its last ledger, even after re-signing',
+  },
+  ILPD_ERR_SETTLEMENT_TX_UNKNOWN: {
+    ilpCode: 'T00',
+    description: 'the engine stopped before a submitted transaction reached a final result',
+  },
+  ILPD_ERR_SETTLEMENT_CHANNEL_GONE: {
+    ilpCode: 'T00',
+    description: 'the channel no longer exists on chain (closed, or expired and removed)',
+  },
+  ILPD_ERR_SETTLEMENT_TOO_EARLY: {
+    ilpCode: 'T00',
+    description: 'the channel cannot be finalised before its close time (settle delay or CancelAfter)',
+  },
   // Configuration (never reach the packet path: they stop startup).
   ILPD_ERR_CONFIG: { ilpCode: 'T00', description: 'the configuration is invalid' },
 } as const satisfies Record<string, DaemonErrorSpec>;

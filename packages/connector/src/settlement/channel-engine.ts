@@ -53,7 +53,9 @@ export type ClaimRefusal =
   | 'wrong-channel'
   | 'channel-closing'
   | 'unknown-channel'
-  | 'malformed';
+  | 'malformed'
+  /** The channel's own terms put our claims at risk (XRPL: CancelAfter set, settle delay too short). */
+  | 'unsafe-terms';
 
 export interface ChannelEngine {
   readonly chain: ChainName;

@@ -57,6 +57,10 @@ export type ClaimRefusal =
   /** The channel's own terms put our claims at risk (XRPL: CancelAfter set, settle delay too short). */
   | 'unsafe-terms';
 
+export type ChannelCheck =
+  | { readonly accepted: true }
+  | { readonly accepted: false; readonly reason: ClaimRefusal; readonly message: string };
+
 export interface ChannelEngine {
   readonly chain: ChainName;
   /** Decimal places of the chain unit relative to one whole coin: ETH 18 (wei), XRP 6 (drops). */
@@ -88,10 +92,10 @@ export interface ChannelEngine {
   /** Checks a claim's signature against the channel's sender (its address / public key). */
   verifyClaim(channel: ChannelState, cumulative: bigint, signature: string): Promise<boolean>;
   /**
-   * Why a peer's channel to us cannot be accepted (e.g. XRPL: CancelAfter set, a settle delay below our
-   * minimum), or undefined when it can. Checked before any claim on it is credited.
+   * Whether a peer's channel to us can be credited (e.g. XRPL refuses CancelAfter, a settle delay
+   * below our minimum, another destination). Checked before any claim on it is credited.
    */
-  acceptanceProblem?(channel: ChannelState): string | undefined;
+  checkIncomingChannel?(channel: ChannelState): ChannelCheck;
   /** Redeems a claim on chain (and closes the channel when `close`): the receiver gets `cumulative`. */
   redeem(channel: ChannelState, cumulative: bigint, signature: string, close: boolean): Promise<TxOutcome>;
 }

@@ -145,6 +145,7 @@ const REFUSALS: readonly ClaimRefusal[] = [
   'channel-closing',
   'unknown-channel',
   'malformed',
+  'unsafe-terms',
 ];
 
 /** What a peer's answer to our claim says: accepted, or refused with a reason (undefined when unknown). */

@@ -177,8 +177,8 @@ export class ClaimAcceptor {
     if (state.status !== 'open') {
       throw new Refusal('channel-closing', `channel ${claim.channelId} is ${state.status}`);
     }
-    const problem = engine.acceptanceProblem?.(state);
-    if (problem !== undefined) throw new Refusal('wrong-channel', problem);
+    const check = engine.checkIncomingChannel?.(state);
+    if (check !== undefined && !check.accepted) throw new Refusal(check.reason, check.message);
     if (claim.cumulative > state.deposit) {
       throw new Refusal(
         'over-deposit',

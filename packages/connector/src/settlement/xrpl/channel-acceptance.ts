@@ -1,4 +1,4 @@
-import type { ChannelState, ClaimRefusal } from '../channel-engine';
+import type { ChannelCheck, ChannelState, ClaimRefusal } from '../channel-engine';
 import { claimKeyType } from './claim-signature';
 
 /**
@@ -11,9 +11,7 @@ import { claimKeyType } from './claim-signature';
  *  - the destination must be us, and the PublicKey one that can sign claims rippled accepts.
  * Pure: the core calls it before crediting a channel, and again when it re-reads one.
  */
-export type ChannelCheck =
-  | { readonly accepted: true }
-  | { readonly accepted: false; readonly reason: ClaimRefusal; readonly message: string };
+export type { ChannelCheck };
 
 export interface ChannelTerms {
   readonly ourAddress: string;

@@ -22,7 +22,7 @@ export interface ChannelState {
   readonly receiver: string;
   /** Total funds in the channel (chain units): no valid claim can exceed it. */
   readonly deposit: bigint;
-  /** Already paid out on chain to the receiver (XRPL Balance; EVM 0 until closed). */
+  /** Already paid out on chain to the receiver (XRPL Balance; EVM the highest cumulative claim redeemed). */
   readonly paidOut: bigint;
   readonly status: ChannelStatus;
   /**

@@ -23,9 +23,9 @@ const GY = 0x483ada7726a3c4655da4fbfc0e1108a8fd17b448a68554199c47d08ffb10d4b8n;
 
 /** Wider windows are faster but cost memory: 2^w - 1 points per window of w bits. */
 const GENERATOR_WINDOW = 8; // 32 × 255 points, built once per thread
-const KEY_WINDOW = 6; // 43 × 63 points (~0.4 MB of bigints) per cached key
+const KEY_WINDOW = 6; // 43 × 63 points, ~0.33 MB of heap per cached key
 /** Public keys whose tables stay cached (least recently used evicted first). */
-export const KEY_TABLE_CACHE_SIZE = 64;
+export const KEY_TABLE_CACHE_SIZE = 32;
 
 /** A point in Jacobian coordinates (x = X/Z², y = Y/Z³); Z = 0 is the point at infinity. */
 interface Jacobian {

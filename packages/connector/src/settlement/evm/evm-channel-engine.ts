@@ -256,7 +256,20 @@ export class EvmChannelEngine implements ChannelEngine {
   ): Promise<ChannelState | undefined> {
     const facts = await this.contractFacts();
     const data = CHANNELS_INTERFACE.encodeFunctionData('getChannel', [channelId]);
-    const result = await this.rpc.call((p) => p.call({ to: this.contractAddress, data, blockTag }));
+    let result: string;
+    try {
+      result = await this.rpc.call((p) => p.call({ to: this.contractAddress, data, blockTag }));
+    } catch (err) {
+      if (!isNodeAnswer(err)) throw err;
+      // e.g. a lagging endpoint that does not have the block yet: retry later, like an outage.
+      throw new DaemonError(
+        'ILPD_ERR_SETTLEMENT_UNAVAILABLE',
+        `evm: reading channel ${channelId}: ${nodeMessage(err)}`,
+        {
+          cause: err,
+        },
+      );
+    }
     const [channel] = CHANNELS_INTERFACE.decodeFunctionResult('getChannel', result);
     const status = Number(channel.status) as ContractChannelStatus;
     if (status === ContractChannelStatus.None) return undefined;

@@ -1,5 +1,6 @@
 import { FetchRequest, JsonRpcProvider, Network } from 'ethers';
 import type { Logger } from 'pino';
+import { DaemonError, isDaemonErrorCode } from '../../errors';
 import { EndpointPool, type EndpointClientFactory, type EndpointState } from '../endpoint-pool';
 
 /**
@@ -102,21 +103,28 @@ export class EvmRpc {
   /**
    * Runs a call on a healthy endpoint. A failure to reach the endpoint counts against its breaker and,
    * with `retryOthers` (the default: reads, and re-sending one signed transaction, are safe to repeat),
-   * moves on to the next endpoint. An error the node answered with is thrown as is, without touching
-   * the endpoint's health: a revert is not an outage.
+   * moves on to the next endpoint; when no endpoint answers, the call fails with
+   * ILPD_ERR_SETTLEMENT_UNAVAILABLE (the last transport error as its cause). An error the node answered
+   * with is thrown as ethers made it, without touching the endpoint's health: a revert is not an outage.
    */
   async call<T>(call: (provider: JsonRpcProvider) => Promise<T>, retryOthers = true): Promise<T> {
-    const result = await this.pool.run<T | NodeAnswer>(
-      async (provider) => {
-        try {
-          return await call(provider);
-        } catch (err) {
-          if (isNodeAnswer(err)) return new NodeAnswer(err);
-          throw err;
-        }
-      },
-      { retryOthers },
-    );
+    let result: T | NodeAnswer;
+    try {
+      result = await this.pool.run<T | NodeAnswer>(
+        async (provider) => {
+          try {
+            return await call(provider);
+          } catch (err) {
+            if (isNodeAnswer(err)) return new NodeAnswer(err);
+            throw err;
+          }
+        },
+        { retryOthers },
+      );
+    } catch (err) {
+      if (isDaemonErrorCode((err as { code?: unknown }).code)) throw err;
+      throw new DaemonError('ILPD_ERR_SETTLEMENT_UNAVAILABLE', `evm: ${nodeMessage(err)}`, { cause: err });
+    }
     if (result instanceof NodeAnswer) throw result.error;
     return result;
   }

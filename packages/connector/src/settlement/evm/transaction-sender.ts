@@ -206,7 +206,6 @@ export class TransactionSender {
     try {
       return await call();
     } catch (err) {
-      if ((err as { code?: unknown }).code === 'ILPD_ERR_SETTLEMENT_UNAVAILABLE') throw err;
       if (isNodeAnswer(err)) {
         const reason = this.revertReason(err);
         throw new SettlementTxError(
@@ -218,9 +217,7 @@ export class TransactionSender {
           },
         );
       }
-      throw new DaemonError('ILPD_ERR_SETTLEMENT_UNAVAILABLE', `evm: ${label}: ${nodeMessage(err)}`, {
-        cause: err,
-      });
+      throw err; // ILPD_ERR_SETTLEMENT_UNAVAILABLE (from EvmRpc): nothing was signed
     }
   }
 

@@ -7,6 +7,10 @@ import { join, resolve } from 'node:path';
  * A real EVM node for settlement suites: the anvil binary shipped in the npm package
  * `@foundry-rs/anvil` (no Docker, no download), listening on 127.0.0.1 on a port the OS picks.
  *
+ *   const anvil = await Anvil.spawn();          // anvil.url, anvil.privateKeys (funded dev accounts)
+ *   ...
+ *   await anvil.kill();                         // in afterAll
+ *
  * Two ways to take it away for outage tests, both keeping the chain's state:
  *  - `stop()` / `start()` (or `restart(downForMs)`): SIGTERM, anvil dumps its state (accounts, storage,
  *    blocks, receipts) to `--state <dir>/state.json`; `start()` loads it on the same port. While it is
@@ -60,7 +64,7 @@ export class Anvil {
   }
 
   /** Starts a fresh chain on a free port and waits until it answers. */
-  static async start(options: AnvilOptions = {}): Promise<Anvil> {
+  static async spawn(options: AnvilOptions = {}): Promise<Anvil> {
     const dir = mkdtempSync(join(tmpdir(), 'ilpd-anvil-'));
     const chainId = options.chainId ?? 31337;
     const probe = new AnvilProcess(dir, [

@@ -19,10 +19,12 @@ import { isNodeAnswer, nodeMessage, type EvmRpc } from './evm-rpc';
  *    endpoint answering is ILPD_ERR_SETTLEMENT_UNAVAILABLE. Safe to try again later.
  *  - after signing: the same bytes are sent again (with backoff, over every endpoint) until a node has
  *    them, and again every `rebroadcastIntervalMs` while no receipt shows up (a restarted node loses its
- *    mempool). A node refusing them outright is TX_REJECTED; if their nonce was taken by another
- *    transaction they can never be mined and are signed again with a fresh nonce. Past
- *    `confirmTimeoutMs` without a receipt: ILPD_ERR_SETTLEMENT_TX_UNCONFIRMED with the hash, whose
- *    outcome the caller must look up (it may still be mined).
+ *    mempool). A node refusing them before any attempt could have reached another node is
+ *    TX_REJECTED. A node whose chain used their nonce for another transaction (nonce too low, hash
+ *    unknown to that node) proves they can never be mined: they are signed again with a fresh nonce.
+ *    Any other refusal leaves them in doubt and they keep being sent. Past `confirmTimeoutMs` without a
+ *    receipt: ILPD_ERR_SETTLEMENT_TX_UNCONFIRMED with the hash, whose outcome the caller must look up
+ *    (it may still be mined).
  *  - mined but reverted: ILPD_ERR_SETTLEMENT_TX_REVERTED with the fee paid and the decoded reason.
  * Every signed transaction goes to `onSigned` (awaited) before it is first sent: a caller that persists
  * it can re-send it after a crash instead of signing a second payment.
@@ -92,8 +94,6 @@ export class SettlementTxError extends DaemonError {
   }
 }
 
-/** "nonce too low" and friends: the nonce is used by a transaction other than this one. */
-const NONCE_TAKEN = new Set(['NONCE_EXPIRED', 'REPLACEMENT_UNDERPRICED', 'TRANSACTION_REPLACED']);
 const ALREADY_KNOWN = /already known|already imported|known transaction/i;
 const SIGN_ATTEMPTS = 3;
 const FIRST_RETRY_MS = 100;
@@ -161,7 +161,12 @@ export class TransactionSender {
       // From here the nonce belongs to this transaction until the chain says otherwise.
       this.nextNonce = nonce + 1;
       this.options.logger.info({ hash: signed.hash, nonce, label: request.label }, 'evm: transaction signed');
-      await this.options.onSigned?.(signed);
+      try {
+        await this.options.onSigned?.(signed);
+      } catch (err) {
+        this.nextNonce = undefined; // never sent: its nonce is free again
+        throw err;
+      }
       const accepted = await this.sendUntilAccepted(signed);
       if (accepted) return signed;
       this.nextNonce = undefined;
@@ -222,31 +227,46 @@ export class TransactionSender {
   }
 
   /**
-   * Sends the signed bytes until a node accepts them or shows it has them. False when their nonce is
-   * used by another transaction (they can never be mined).
+   * Sends the signed bytes until a node accepts them or shows it has them. False when a node's chain
+   * used their nonce for another transaction: they can never be mined.
    */
   private async sendUntilAccepted(signed: SignedTransaction): Promise<boolean> {
     const deadline = Date.now() + this.options.confirmTimeoutMs;
     let delay = FIRST_RETRY_MS;
+    // Whether an earlier attempt failed in transit: the bytes may sit in some node's pool even if the
+    // node asked now refuses them, so a refusal is then no proof that they will never be mined.
+    let maybeDelivered = false;
     for (let attempt = 1; ; attempt++) {
-      let refusal: unknown;
+      let refusal: { code?: unknown } | undefined;
       try {
-        await this.options.rpc.call((p) => p.send('eth_sendRawTransaction', [signed.raw]));
+        await this.options.rpc.call(async (p) => {
+          try {
+            await p.send('eth_sendRawTransaction', [signed.raw]);
+          } catch (err) {
+            if (!isNodeAnswer(err)) throw err;
+            if (ALREADY_KNOWN.test(nodeMessage(err))) return;
+            // Refused, but known anyway (mined or pending)? Asked of the node that refused it: its view
+            // of this nonce is the one that counts.
+            if ((await p.getTransaction(signed.hash)) === null) throw err;
+          }
+        });
         return true;
       } catch (err) {
-        if (isNodeAnswer(err)) refusal = err;
-        else if (attempt === 1 || attempt % 10 === 0) {
-          this.options.logger.warn(
-            { hash: signed.hash, attempt, err: nodeMessage(err) },
-            'evm: no node took the transaction yet; sending the same bytes again',
-          );
+        if (isNodeAnswer(err)) refusal = err as { code?: unknown };
+        else {
+          maybeDelivered = true;
+          if (attempt === 1 || attempt % 10 === 0) {
+            this.options.logger.warn(
+              { hash: signed.hash, attempt, err: nodeMessage(err) },
+              'evm: no node took the transaction yet; sending the same bytes again',
+            );
+          }
         }
       }
-      if (refusal !== undefined) {
-        if (ALREADY_KNOWN.test(nodeMessage(refusal)) || (await this.isKnown(signed.hash))) return true;
-        if (NONCE_TAKEN.has((refusal as { code?: string }).code ?? '')) return false;
-        // Refused for good (e.g. not enough funds for value + gas): the nonce stays free.
-        this.nextNonce = undefined;
+      // Nonce too low and the hash unknown on that node: another transaction took the nonce.
+      if (refusal?.code === 'NONCE_EXPIRED') return false;
+      if (refusal !== undefined && refusal.code !== 'REPLACEMENT_UNDERPRICED' && !maybeDelivered) {
+        this.nextNonce = undefined; // refused for good (e.g. funds short of value + gas): the nonce is free
         const reason = nodeMessage(refusal);
         throw new SettlementTxError(
           'ILPD_ERR_SETTLEMENT_TX_REJECTED',
@@ -258,9 +278,14 @@ export class TransactionSender {
           },
         );
       }
+      // Otherwise in doubt (unreachable, another pending transaction holds the nonce, or an earlier
+      // attempt may have landed elsewhere): the same bytes again, until the deadline.
       if (this.stopped || Date.now() >= deadline) {
         this.nextNonce = undefined; // it may or may not have arrived: ask the chain before the next one
-        throw this.unconfirmed(signed, 'no node took it');
+        throw this.unconfirmed(
+          signed,
+          refusal === undefined ? 'no node took it' : `refused: ${nodeMessage(refusal)}`,
+        );
       }
       await this.sleep(Math.min(delay, deadline - Date.now()));
       delay = Math.min(delay * 2, this.options.rebroadcastIntervalMs);
@@ -342,22 +367,28 @@ export class TransactionSender {
     );
   }
 
-  /** Why a mined transaction reverted: the same call replayed on the state before its block. */
+  /**
+   * Why a mined transaction reverted: the same call replayed on the state after its block (which has the
+   * transactions mined before it, the usual cause), then on the state before the block.
+   */
   private async replayRevert(request: TransactionRequest, receipt: TransactionReceipt): Promise<string> {
-    try {
-      await this.options.rpc.call((p) =>
-        p.call({
+    let lastProblem = 'the call succeeds when replayed: out of gas, or it depended on its place in the block';
+    for (const blockTag of [receipt.blockNumber, Math.max(0, receipt.blockNumber - 1)]) {
+      try {
+        const call = {
           from: this.address,
           to: request.to,
           data: request.data,
           value: request.value ?? 0n,
-          blockTag: Math.max(0, receipt.blockNumber - 1),
-        }),
-      );
-      return 'reason unknown (the call succeeds when replayed: out of gas, or state changed within the block)';
-    } catch (err) {
-      return isNodeAnswer(err) ? this.revertReason(err) : `reason unknown (${nodeMessage(err)})`;
+          blockTag,
+        };
+        await this.options.rpc.call((p) => p.call(call));
+      } catch (err) {
+        if (isNodeAnswer(err)) return this.revertReason(err);
+        lastProblem = nodeMessage(err);
+      }
     }
+    return `reason unknown (${lastProblem})`;
   }
 
   private revertReason(err: unknown): string {
@@ -365,14 +396,6 @@ export class TransactionSender {
     const decoded =
       typeof data === 'string' && data.length >= 10 ? this.options.describeRevert(data) : undefined;
     return decoded ?? nodeMessage(err);
-  }
-
-  private async isKnown(hash: string): Promise<boolean> {
-    try {
-      return (await this.options.rpc.call((p) => p.getTransaction(hash))) !== null;
-    } catch {
-      return false;
-    }
   }
 
   private unconfirmed(signed: SignedTransaction, why: string): SettlementTxError {

@@ -9,6 +9,8 @@ import {
   type Contract,
 } from 'ethers';
 import fc from 'fast-check';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import {
   CLAIM_TYPES,
   claimDigest,
@@ -300,6 +302,59 @@ describe('verifyClaimSignature and recoverClaimSigner (differential)', () => {
           getBytes(key.publicKey),
         ),
       ).toBe(false);
+    }
+  });
+});
+
+describe('in a worker thread', () => {
+  it('signs and verifies with nothing but structured-cloneable values crossing the boundary', async () => {
+    const claim: ChannelClaim = {
+      chainId: 31337n,
+      contract: SIGNERS[3].address,
+      channelId: `0x${'5a'.repeat(32)}`,
+      cumulative: 12_345_678_901_234_567_890n,
+    };
+    const source = join(__dirname, '../../../src/settlement/evm/claim-signature.ts');
+    const worker = new Worker(
+      `const { parentPort, workerData } = require('node:worker_threads');
+       require(workerData.register);
+       const claims = require(workerData.source);
+       parentPort.on('message', ({ claim, privateKey, publicKey, tampered }) => {
+         const signature = claims.signClaim(privateKey, claim);
+         parentPort.postMessage({
+           signature,
+           digest: claims.claimDigest(claim),
+           valid: claims.verifyClaimSignature(claim, signature, publicKey),
+           tampered: claims.verifyClaimSignature(tampered, signature, publicKey),
+         });
+       });`,
+      {
+        eval: true,
+        workerData: { register: join(__dirname, '../../../../../test/helpers/register-ts.cjs'), source },
+      },
+    );
+    try {
+      const answer = new Promise<{
+        signature: string;
+        digest: Uint8Array;
+        valid: boolean;
+        tampered: boolean;
+      }>((resolve, reject) => {
+        worker.once('message', resolve);
+        worker.once('error', reject);
+      });
+      worker.postMessage({
+        claim,
+        privateKey: SIGNERS[3].privateKey,
+        publicKey: publicKeyOf(SIGNERS[3].privateKey),
+        tampered: { ...claim, cumulative: claim.cumulative + 1n },
+      });
+      const { signature, digest, valid, tampered } = await answer;
+      expect([valid, tampered]).toEqual([true, false]);
+      expect(digest).toEqual(claimDigest(claim));
+      expect(signature).toBe(signClaim(SIGNERS[3].privateKey, claim));
+    } finally {
+      await worker.terminate();
     }
   });
 });

@@ -26,6 +26,7 @@ function engine(privateKey: string, overrides: Partial<EvmChannelEngineOptions> 
     privateKey,
     pollIntervalMs: 20,
     healthIntervalMs: 1_000,
+    confirmTimeoutMs: 10_000, // a stuck transaction fails the test with its hash, not a jest timeout
     logger: silentLogger,
     ...overrides,
   });
@@ -34,6 +35,14 @@ function engine(privateKey: string, overrides: Partial<EvmChannelEngineOptions> 
 }
 
 const balance = (address: string) => chain.provider.getBalance(address);
+
+async function eventually(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 
 beforeAll(async () => {
   chain = await startChain();
@@ -159,6 +168,43 @@ describe('EvmChannelEngine', () => {
     });
   });
 
+  it('reports a transaction that was mined but reverted, with the fee it cost and the decoded reason', async () => {
+    // finishClose passes its estimate once the clock is past the challenge period, then is mined in a
+    // block stamped one second too early.
+    const signed: SignedTransaction[] = [];
+    const frank = engine(chain.anvil.privateKeys[8], { onTransactionSigned: (tx) => void signed.push(tx) });
+    await frank.start();
+    const channel = await frank.openChannel(bob.ourAddress, 1_000n);
+    await frank.startClose(channel);
+    const closing = (await frank.readChannel(channel.channelId)) as ChannelState;
+    const closesAt = (closing.closesAtMs as number) / 1000;
+    await chain.anvil.rpc('evm_increaseTime', [CHALLENGE_PERIOD]);
+    await chain.anvil.rpc('evm_setAutomine', [false]);
+    try {
+      const before = await balance(frank.ourAddress);
+      signed.length = 0;
+      const finishing = frank.finishClose(closing);
+      const finishingOutcome = finishing.catch((err: unknown) => err);
+      await eventually(async () => {
+        const hash = signed[0]?.hash;
+        return hash !== undefined && (await chain.anvil.rpc('eth_getTransactionByHash', [hash])) !== null;
+      });
+      await chain.anvil.rpc('evm_setNextBlockTimestamp', [closesAt - 1]);
+      await chain.anvil.rpc('evm_mine', []);
+      const err = (await finishingOutcome) as { code: string; hash: string; fee: bigint; reason: string };
+      expect(err).toMatchObject({
+        code: 'ILPD_ERR_SETTLEMENT_TX_REVERTED',
+        hash: signed[0].hash,
+        reason: `ChallengePeriodNotOver(${closesAt}, ${closesAt - 1})`,
+      });
+      expect(err.fee).toBeGreaterThan(0n);
+      expect(before - (await balance(frank.ourAddress))).toBe(err.fee); // the fee, and nothing else
+      expect(await frank.readChannel(channel.channelId)).toMatchObject({ status: 'closing' });
+    } finally {
+      await chain.anvil.rpc('evm_setAutomine', [true]);
+    }
+  });
+
   it('signs claims only on its own channels and within the deposit', async () => {
     const channel = await alice.openChannel(bob.ourAddress, 1_000n);
     await expect(bob.signClaim(channel, 10n)).rejects.toMatchObject({
@@ -197,6 +243,23 @@ describe('EvmChannelEngine', () => {
     await carol.openChannel(bob.ourAddress, 100n);
     expect(signed.map((tx) => tx.nonce)).toEqual([first + 5, first + 6]);
     expect(await chain.provider.getTransactionCount(carol.ourAddress, 'latest')).toBe(first + 7);
+  });
+
+  it('frees the nonce of a transaction whose onTransactionSigned hook failed (it was never sent)', async () => {
+    let refuse = true;
+    const nonces: number[] = [];
+    const erin = engine(chain.anvil.privateKeys[7], {
+      onTransactionSigned: (tx) => {
+        nonces.push(tx.nonce);
+        if (refuse) throw new Error('could not persist the signed transaction');
+      },
+    });
+    await erin.start();
+    await expect(erin.openChannel(bob.ourAddress, 10n)).rejects.toThrow('could not persist');
+    refuse = false;
+    await erin.openChannel(bob.ourAddress, 10n);
+    expect(nonces).toEqual([nonces[0], nonces[0]]);
+    expect(await chain.provider.getTransactionCount(erin.ourAddress, 'latest')).toBe(nonces[0] + 1);
   });
 
   it('checks the chain and the contract before trusting them with money', async () => {

@@ -17,7 +17,7 @@ export interface Chain {
 }
 
 export async function startChain(chainId = 31337): Promise<Chain> {
-  const anvil = await Anvil.start({ chainId });
+  const anvil = await Anvil.spawn({ chainId });
   const network = Network.from(chainId);
   const provider = new JsonRpcProvider(anvil.url, network, {
     staticNetwork: network,

@@ -51,6 +51,7 @@ interface ContractFacts {
 }
 
 const CHANNEL_ID = /^0x[0-9a-fA-F]{64}$/;
+const UINT256_MAX = (1n << 256n) - 1n;
 
 export class EvmChannelEngine implements ChannelEngine {
   readonly chain = 'evm' as const;
@@ -213,7 +214,7 @@ export class EvmChannelEngine implements ChannelEngine {
    */
   async verifyClaim(channel: ChannelState, cumulative: bigint, signature: string): Promise<boolean> {
     this.ensureEvm(channel);
-    if (cumulative < 0n || !isHexString(signature, 65)) return false;
+    if (cumulative < 0n || cumulative > UINT256_MAX || !isHexString(signature, 65)) return false;
     const sender = getAddress(channel.sender);
     const claim = this.claim(channel.channelId, cumulative);
     const known = this.senderKeys.get(sender);

@@ -18,6 +18,7 @@ import {
   CHALLENGE_PERIOD,
   ETH,
   deployChannels,
+  receiptOf,
   revertOf,
   startChain,
   stopChain,
@@ -51,9 +52,7 @@ function as(wallet: Wallet): Contract {
 }
 
 async function mined(tx: Promise<ContractTransactionResponse>) {
-  const receipt = await (await tx).wait();
-  if (receipt === null) throw new Error('no receipt');
-  return receipt;
+  return receiptOf(tx);
 }
 
 async function openChannel(deposit = ETH, from = sender, to = receiver): Promise<string> {
@@ -337,7 +336,8 @@ describe('closeByReceiver', () => {
     const payer = chain.wallets[5];
     const compiled = compileContract('test/RefundRejectingWallet.sol', 'RefundRejectingWallet');
     const factory = new ContractFactory(compiled.abi as InterfaceAbi, compiled.bytecode, stranger);
-    const rejecting = await (await factory.deploy()).waitForDeployment();
+    const rejecting = await factory.deploy();
+    await receiptOf(rejecting.deploymentTransaction());
     const delegate = async (to: string) => {
       const authorization = await payer.authorize({
         address: to,
@@ -345,9 +345,7 @@ describe('closeByReceiver', () => {
         chainId: 31337n,
       });
       // Sent to anyone but the payer: a call to the payer would run its current (refusing) code.
-      await (
-        await stranger.sendTransaction({ to: stranger.address, authorizationList: [authorization] })
-      ).wait();
+      await receiptOf(stranger.sendTransaction({ to: stranger.address, authorizationList: [authorization] }));
     };
     const id = await openChannel(1000n, payer);
     await delegate(await rejecting.getAddress());

@@ -6,7 +6,7 @@ import {
   type EvmChannelEngineOptions,
 } from '../../../src/settlement/evm/evm-channel-engine';
 import type { SignedTransaction } from '../../../src/settlement/evm/transaction-sender';
-import { CHALLENGE_PERIOD, ETH, silentLogger, startChain, stopChain, type Chain } from './support';
+import { CHALLENGE_PERIOD, ETH, receiptOf, silentLogger, startChain, stopChain, type Chain } from './support';
 
 /**
  * EvmChannelEngine end to end on a real anvil: two engines (a sender and a receiver) open, fund, pay
@@ -90,6 +90,8 @@ describe('EvmChannelEngine', () => {
     expect(await bob.verifyClaim(channel, ETH / 10n, first)).toBe(true); // learns alice's key
     expect(await bob.verifyClaim(channel, (3n * ETH) / 10n, second)).toBe(true); // known-key path
     expect(await bob.verifyClaim(channel, (4n * ETH) / 10n, second)).toBe(false);
+    expect(await bob.verifyClaim(channel, 1n << 256n, second)).toBe(false);
+    expect(await bob.verifyClaim(channel, ETH / 10n, second.slice(0, 100))).toBe(false);
     expect(await bob.verifyClaim({ ...channel, sender: bob.ourAddress }, ETH / 10n, first)).toBe(false);
 
     const before = await balance(bob.ourAddress);
@@ -238,7 +240,7 @@ describe('EvmChannelEngine', () => {
 
     // The same key used behind the engine's back: its next nonce is taken, so it signs again.
     const outsider = new Wallet(chain.anvil.privateKeys[4], chain.provider);
-    await (await outsider.sendTransaction({ to: bob.ourAddress, value: 1n })).wait();
+    await receiptOf(outsider.sendTransaction({ to: bob.ourAddress, value: 1n }));
     signed.length = 0;
     await carol.openChannel(bob.ourAddress, 100n);
     expect(signed.map((tx) => tx.nonce)).toEqual([first + 5, first + 6]);

@@ -1,4 +1,13 @@
-import { Contract, ContractFactory, JsonRpcProvider, Network, Wallet, type InterfaceAbi } from 'ethers';
+import {
+  Contract,
+  ContractFactory,
+  JsonRpcProvider,
+  Network,
+  Wallet,
+  type InterfaceAbi,
+  type TransactionReceipt,
+  type TransactionResponse,
+} from 'ethers';
 import pino from 'pino';
 import { Anvil } from '../../../../../test/helpers/anvil';
 import { CHANNELS_INTERFACE } from '../../../src/settlement/evm/channels-contract';
@@ -44,8 +53,27 @@ export async function deployChannels(
     deployer,
   );
   const contract = await factory.deploy(challengePeriod);
-  await contract.waitForDeployment();
+  await receiptOf(contract.deploymentTransaction());
   return contract as Contract;
+}
+
+/**
+ * The receipt of a sent transaction, polled every 20 ms. Not ethers' `wait()`: when the first receipt
+ * lookup comes too early it waits for the next block, which an automining anvil only makes for the
+ * next transaction.
+ */
+export async function receiptOf(
+  sent: Promise<TransactionResponse | null> | TransactionResponse | null,
+): Promise<TransactionReceipt> {
+  const tx = await sent;
+  if (tx === null) throw new Error('no transaction');
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const receipt = await tx.provider.getTransactionReceipt(tx.hash);
+    if (receipt !== null) return receipt;
+    if (Date.now() > deadline) throw new Error(`no receipt for ${tx.hash}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 /**

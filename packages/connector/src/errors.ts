@@ -94,6 +94,24 @@ export const ERROR_CODES = {
     ilpCode: 'T00',
     description: 'the channel cannot be finalised before its close time (settle delay or CancelAfter)',
   },
+  ILPD_ERR_SETTLEMENT_INVALID_INPUT: {
+    ilpCode: 'T00',
+    description: 'a channel id, address, amount or signature given to a settlement engine is malformed',
+  },
+  ILPD_ERR_SETTLEMENT_TX_REJECTED: {
+    ilpCode: 'T00',
+    description:
+      'the chain refused a transaction before it was mined (it would revert, or lacks funds): no fee paid',
+  },
+  ILPD_ERR_SETTLEMENT_TX_REVERTED: {
+    ilpCode: 'T00',
+    description: 'a settlement transaction was mined but reverted: its fee is paid, nothing else changed',
+  },
+  ILPD_ERR_SETTLEMENT_TX_UNCONFIRMED: {
+    ilpCode: 'T00',
+    description:
+      'a signed settlement transaction was not confirmed in time: its outcome is unknown until looked up',
+  },
   // Configuration (never reach the packet path: they stop startup).
   ILPD_ERR_CONFIG: { ilpCode: 'T00', description: 'the configuration is invalid' },
 } as const satisfies Record<string, DaemonErrorSpec>;

@@ -22,7 +22,7 @@ export interface ChannelState {
   readonly receiver: string;
   /** Total funds in the channel (chain units): no valid claim can exceed it. */
   readonly deposit: bigint;
-  /** Already paid out on chain to the receiver (XRPL Balance; EVM 0 until closed). */
+  /** Already paid out on chain to the receiver (XRPL Balance; EVM the highest cumulative claim redeemed). */
   readonly paidOut: bigint;
   readonly status: ChannelStatus;
   /**
@@ -68,7 +68,7 @@ export interface ChannelEngine {
   /** Our own address on this chain (where peers open channels to us). */
   readonly ourAddress: string;
   /** EVM: the chain id claims are signed for (announced to peers); undefined elsewhere. */
-  readonly chainId?: number;
+  readonly chainId?: bigint;
 
   start(): Promise<void>;
   stop(): Promise<void>;

@@ -424,7 +424,7 @@ export class SettlementService implements SettlementTrigger, PeerLifecycleListen
     const evm = this.options.engines.get('evm');
     const xrpl = this.options.engines.get('xrpl');
     return {
-      ...(evm === undefined ? {} : { evm: { address: evm.ourAddress, chainId: evm.chainId ?? 0 } }),
+      ...(evm === undefined ? {} : { evm: { address: evm.ourAddress, chainId: Number(evm.chainId ?? 0n) } }),
       ...(xrpl === undefined ? {} : { xrpl: { account: xrpl.ourAddress } }),
     };
   }

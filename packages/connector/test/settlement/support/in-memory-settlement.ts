@@ -40,7 +40,7 @@ export class InMemoryChain {
 export class InMemoryChannelEngine implements ChannelEngine {
   readonly chain = 'evm' as const;
   readonly chainScale = 18;
-  readonly chainId = 31337;
+  readonly chainId = 31337n;
   signed = 0;
 
   constructor(

@@ -4,7 +4,8 @@ import { DaemonError } from '../../errors';
 import type { ChannelEngine, ChannelState, ChannelStatus, TxOutcome } from '../channel-engine';
 import type { EndpointState } from '../endpoint-pool';
 import { CHANNELS_INTERFACE, ContractChannelStatus, describeChannelsRevert } from './channels-contract';
-import { recoverClaimSigner, signClaim, verifyClaimSignature, type ChannelClaim } from './claim-signature';
+import { inlineSignatureVerifier, type SignatureVerifier } from '../signature-pool';
+import { recoverClaimSigner, signClaim, type ChannelClaim } from './claim-signature';
 import { EvmRpc, isNodeAnswer, nodeMessage } from './evm-rpc';
 import { TransactionSender, type ConfirmedTransaction, type SignedTransaction } from './transaction-sender';
 
@@ -43,6 +44,8 @@ export interface EvmChannelEngineOptions {
   readonly onEndpointStateChange?: (endpoint: string, state: EndpointState) => void;
   /** Awaited before a signed transaction is first sent (persist it to re-send it after a crash). */
   readonly onTransactionSigned?: (tx: SignedTransaction) => Promise<void> | void;
+  /** Where checks against a known sender key run (default: inline). */
+  readonly verifier?: SignatureVerifier;
 }
 
 /** What the engine checks once per start on the chain itself before trusting it with money. */
@@ -218,7 +221,14 @@ export class EvmChannelEngine implements ChannelEngine {
     const sender = getAddress(channel.sender);
     const claim = this.claim(channel.channelId, cumulative);
     const known = this.senderKeys.get(sender);
-    if (known !== undefined) return verifyClaimSignature(claim, signature, known);
+    if (known !== undefined) {
+      return (this.options.verifier ?? inlineSignatureVerifier).verify({
+        chain: 'evm',
+        claim,
+        signature,
+        publicKey: known,
+      });
+    }
     const signer = recoverClaimSigner(claim, signature);
     if (signer === undefined || signer.address !== sender) return false;
     this.senderKeys.set(sender, signer.publicKey);

@@ -3,6 +3,7 @@ import { Wallet, hashes, isValidClassicAddress } from 'xrpl';
 import { DaemonError } from '../../errors';
 import type { ChainName, ChannelEngine, ChannelState, TxOutcome } from '../channel-engine';
 import type { EndpointState } from '../endpoint-pool';
+import { inlineSignatureVerifier, type SignatureVerifier } from '../signature-pool';
 import { checkIncomingChannel, type ChannelCheck } from './channel-acceptance';
 import {
   MAX_CLAIM_DROPS,
@@ -67,6 +68,8 @@ export interface XrplChannelEngineOptions {
   readonly prepareTimeoutMs?: number;
   readonly logger: Logger;
   readonly onEndpointStateChange?: (endpoint: string, state: EndpointState) => void;
+  /** Where claim checks run (default: inline). */
+  readonly verifier?: SignatureVerifier;
 }
 
 const TF_CLOSE = 0x00020000;
@@ -280,7 +283,13 @@ export class XrplChannelEngine implements ChannelEngine {
 
   async verifyClaim(channel: ChannelState, cumulative: bigint, signature: string): Promise<boolean> {
     if (channel.publicKey === undefined) return false;
-    return verifyClaimSignature(channel.channelId, cumulative, signature, channel.publicKey);
+    return (this.options.verifier ?? inlineSignatureVerifier).verify({
+      chain: 'xrpl',
+      channelId: channel.channelId,
+      drops: cumulative,
+      signature,
+      publicKey: channel.publicKey,
+    });
   }
 
   /**

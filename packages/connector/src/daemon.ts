@@ -5,6 +5,7 @@ import { AdminServer, type Readiness } from './http/admin-server';
 import { IldcpHost } from './ildcp/ildcp-host';
 import { fetchAddressFromParent } from './ildcp/ildcp-client';
 import { createLedger, type InspectableLedger } from './ledger';
+import { readBalanceReport } from './ledger/balance-report';
 import { addressOrEmpty, SettableNodeIdentity } from './node-identity';
 import { PacketEngine } from './engine/packet-engine';
 import { PacketPipeline } from './packet/pipeline';
@@ -155,7 +156,7 @@ export class Daemon {
           path: route.path,
         })),
       routingStatus: () => this.broadcaster.status(),
-      balances: () => this.ledger.balances(),
+      balances: () => readBalanceReport(this.ledger),
     });
   }
 

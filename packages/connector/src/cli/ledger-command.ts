@@ -3,6 +3,7 @@ import { loadConfig } from '../config/load';
 import type { DaemonConfig } from '../config/types';
 import { embeddedPath } from '../ledger';
 import { SqliteLedgerStore } from '../ledger/embedded/sqlite-store';
+import { balanceReportJson, sortedReport, type BalanceReport } from '../ledger/balance-report';
 import type { LiquidityBalance } from '../ledger/inspect';
 import { readTigerBeetleBalances } from '../ledger/tigerbeetle/read-balances';
 import type { PeerBalance } from '../ledger/types';
@@ -23,8 +24,10 @@ const EXIT_USAGE = 2;
 const HELP = `ilpd ledger — inspect the ledger
 
 Usage:
-  ilpd ledger balances --config <file>    per peer: balance and pending reservations
-           [--json]                       ... as JSON, amounts as decimal strings in base units
+  ilpd ledger balances --config <file>    per peer: balance and pending reservations; per asset: the
+                                          connector's own (liquidity) account
+           [--json]                       ... as JSON, amounts as decimal strings in base units (the
+                                          same document as GET /admin/balances on the running daemon)
   ilpd ledger --help
 
 Balance is from our side: positive = the peer owes us, negative = we owe the peer. "pending in" is
@@ -37,12 +40,6 @@ tigerbeetle backend: asks the cluster (ledger.tigerbeetle.requestTimeoutMs) for 
 
 Exit codes: 0 ok, 1 the ledger could not be read, 2 bad usage or invalid configuration.
 `;
-
-interface Balances {
-  readonly backend: DaemonConfig['ledger']['backend'];
-  readonly peers: PeerBalance[];
-  readonly liquidity: LiquidityBalance[];
-}
 
 export async function runLedgerCommand(args: string[], io: LedgerCommandIo): Promise<number> {
   const [command, ...rest] = args;
@@ -77,18 +74,18 @@ export async function runLedgerCommand(args: string[], io: LedgerCommandIo): Pro
     io.stderr.write(`${(err as Error).message}\n`);
     return EXIT_USAGE;
   }
-  let balances: Balances;
+  let balances: BalanceReport;
   try {
     balances = await readBalances(config);
   } catch (err) {
     io.stderr.write(`ilpd ledger balances: ${(err as Error).message}\n`);
     return EXIT_FAILURE;
   }
-  io.stdout.write(json ? toJson(balances) : toTable(balances));
+  io.stdout.write(json ? `${JSON.stringify(balanceReportJson(balances), null, 2)}\n` : toTable(balances));
   return EXIT_OK;
 }
 
-async function readBalances(config: DaemonConfig): Promise<Balances> {
+async function readBalances(config: DaemonConfig): Promise<BalanceReport> {
   if (config.ledger.backend === 'tigerbeetle') {
     const read = await readTigerBeetleBalances(
       config.ledger.tigerbeetle,
@@ -98,7 +95,7 @@ async function readBalances(config: DaemonConfig): Promise<Balances> {
         assetScale: p.assetScale,
       })),
     );
-    return { backend: 'tigerbeetle', ...read };
+    return sortedReport({ backend: 'tigerbeetle', balances: read.peers, liquidity: read.liquidity });
   }
   const path = embeddedPath(config.ledger, config.configDir);
   if (!existsSync(path)) {
@@ -123,28 +120,7 @@ async function readBalances(config: DaemonConfig): Promise<Balances> {
       pendingOutgoing: snapshot.pendingOut.get(a.id) ?? 0n,
     });
   }
-  peers.sort((x, y) => x.peerId.localeCompare(y.peerId) || x.assetCode.localeCompare(y.assetCode));
-  return { backend: 'embedded', peers, liquidity };
-}
-
-function toJson(b: Balances): string {
-  const doc = {
-    backend: b.backend,
-    peers: b.peers.map((p) => ({
-      peerId: p.peerId,
-      assetCode: p.assetCode,
-      assetScale: p.assetScale,
-      balance: p.balance.toString(),
-      pendingIncoming: p.pendingIncoming.toString(),
-      pendingOutgoing: p.pendingOutgoing.toString(),
-    })),
-    liquidity: b.liquidity.map((l) => ({
-      assetCode: l.assetCode,
-      assetScale: l.assetScale,
-      balance: l.balance.toString(),
-    })),
-  };
-  return `${JSON.stringify(doc, null, 2)}\n`;
+  return sortedReport({ backend: 'embedded', balances: peers, liquidity });
 }
 
 /** An integer amount in base units as a decimal in asset units: 12345 at scale 2 → "123.45". */
@@ -155,10 +131,10 @@ export function formatAmount(amount: bigint, scale: number): string {
   return negative ? `-${whole}` : whole;
 }
 
-function toTable(b: Balances): string {
-  if (b.peers.length === 0) return `no peer accounts in the ${b.backend} ledger yet\n`;
+function toTable(b: BalanceReport): string {
+  if (b.balances.length === 0) return `no peer accounts in the ${b.backend} ledger yet\n`;
   const header = ['PEER', 'ASSET', 'BALANCE', 'PENDING IN', 'PENDING OUT'];
-  const rows = b.peers.map((p) => [
+  const rows = b.balances.map((p) => [
     p.peerId,
     p.assetCode,
     formatAmount(p.balance, p.assetScale),

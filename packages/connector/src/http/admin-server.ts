@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { DaemonConfig } from '../config/types';
-import type { PeerBalance } from '../ledger/types';
+import { balanceReportJson, type BalanceReport } from '../ledger/balance-report';
 import type { Logger } from '../telemetry/logger';
 import type { DaemonMetrics } from '../telemetry/metrics';
 
@@ -34,7 +34,8 @@ export interface AdminServerOptions {
   routes(): readonly AdminRoute[];
   /** Routing-protocol state (CCP sessions, epochs) shown next to the routes. */
   routingStatus(): Record<string, unknown>;
-  balances(): Promise<readonly PeerBalance[]>;
+  /** Peer and liquidity accounts: the same report as `ilpd ledger balances --json`. */
+  balances(): Promise<BalanceReport>;
 }
 
 /**
@@ -111,8 +112,7 @@ export class AdminServer {
         sendJson(res, 200, { routes: this.options.routes(), routing: this.options.routingStatus() });
         return;
       case '/admin/balances': {
-        const balances = await this.options.balances();
-        sendJson(res, 200, { balances: balances.map(balanceJson) });
+        sendJson(res, 200, balanceReportJson(await this.options.balances()));
         return;
       }
       default:
@@ -122,18 +122,6 @@ export class AdminServer {
         });
     }
   }
-}
-
-/** Amounts as decimal strings: JSON numbers lose precision above 2^53. */
-function balanceJson(b: PeerBalance): Record<string, string | number> {
-  return {
-    peerId: b.peerId,
-    assetCode: b.assetCode,
-    assetScale: b.assetScale,
-    balance: b.balance.toString(),
-    pendingIncoming: b.pendingIncoming.toString(),
-    pendingOutgoing: b.pendingOutgoing.toString(),
-  };
 }
 
 function sendJson(

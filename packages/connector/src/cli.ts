@@ -19,6 +19,8 @@ const HELP = `ilpd — Interledger (ILPv4) connector daemon
 Usage:
   ilpd start --config <file>          run the daemon (SIGTERM/SIGINT: drain in-flight packets, flush, exit 0;
                                       a second signal forces exit 1)
+           [--log-format json|pretty] log lines as JSON or human-readable (default: log.format, which is
+                                      pretty on a terminal and JSON otherwise)
   ilpd config check --config <file>   validate a config file (and ILPD_* env overrides), print a summary
            [--print]                  ... and print the effective config as JSON (secrets redacted)
   ilpd packet <command> ...           encode/decode ILP and BTP packets (ilpd packet --help)
@@ -33,21 +35,25 @@ Exit codes: 0 ok, 1 failure, 2 invalid usage or configuration.
 interface ParsedFlags {
   readonly config?: string;
   readonly print: boolean;
+  readonly logFormat?: string;
   readonly rest: string[];
 }
 
 function parseFlags(args: readonly string[]): ParsedFlags {
   let config: string | undefined;
   let print = false;
+  let logFormat: string | undefined;
   const rest: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     if (arg === '--config' || arg === '-c') config = args[++i];
     else if (arg.startsWith('--config=')) config = arg.slice('--config='.length);
     else if (arg === '--print') print = true;
+    else if (arg === '--log-format') logFormat = args[++i] ?? '';
+    else if (arg.startsWith('--log-format=')) logFormat = arg.slice('--log-format='.length);
     else rest.push(arg);
   }
-  return { config, print, rest };
+  return { config, print, logFormat, rest };
 }
 
 function version(): string {
@@ -103,9 +109,13 @@ async function startCommand(args: readonly string[]): Promise<number> {
     console.error(`ilpd: unexpected arguments ${flags.rest.join(' ')}\n\n${HELP}`);
     return EXIT_USAGE;
   }
+  if (flags.logFormat !== undefined && flags.logFormat !== 'json' && flags.logFormat !== 'pretty') {
+    console.error(`ilpd: --log-format: expected json or pretty, got ${JSON.stringify(flags.logFormat)}`);
+    return EXIT_USAGE;
+  }
   const config = loadOrReport(flags.config);
   if (typeof config === 'number') return config;
-  const daemon = new Daemon(config);
+  const daemon = new Daemon(config, { logFormat: flags.logFormat });
   const { logger } = daemon;
 
   return new Promise<number>((resolve) => {

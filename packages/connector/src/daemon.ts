@@ -12,7 +12,7 @@ import { PacketPipeline } from './packet/pipeline';
 import { RouteBroadcaster } from './routing/route-broadcaster';
 import { RoutingTable } from './routing/routing-table';
 import { FrameCounters } from './telemetry/frame-counters';
-import { createLogger, type Logger } from './telemetry/logger';
+import { createLogger, resolveLogFormat, type LogFormat, type Logger } from './telemetry/logger';
 import { DaemonMetrics } from './telemetry/metrics';
 import { TelemetryBuffer } from './telemetry/telemetry-buffer';
 import { BtpClient } from './transport/btp-client';
@@ -26,6 +26,8 @@ const ILDCP_RETRY_MS = 1000;
 export interface DaemonOptions {
   /** Where logs go (stdout when omitted). */
   readonly logDestination?: DestinationStream;
+  /** Overrides `log.format` (`ilpd start --log-format`). */
+  readonly logFormat?: LogFormat;
 }
 
 export interface ListeningAddresses {
@@ -64,7 +66,15 @@ export class Daemon {
     readonly config: DaemonConfig,
     options: DaemonOptions = {},
   ) {
-    this.logger = createLogger(config.log.level, options.logDestination);
+    this.logger = createLogger(config.log.level, {
+      format:
+        options.logFormat ??
+        resolveLogFormat(
+          config.log.format,
+          options.logDestination === undefined ? process.stdout.isTTY : false,
+        ),
+      destination: options.logDestination,
+    });
     const logger = this.logger;
     this.telemetry = new TelemetryBuffer(this.metrics, config.telemetry);
     this.ledger = createLedger(config.ledger, {

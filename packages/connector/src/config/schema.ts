@@ -282,6 +282,12 @@ export const ConfigSchema = Type.Object(
           ],
           { default: 'info', description: 'pino log level; per-packet logs appear only at debug and trace.' },
         ),
+        format: Type.Union([Type.Literal('auto'), Type.Literal('json'), Type.Literal('pretty')], {
+          default: 'auto',
+          description:
+            'auto: human-readable lines when stdout is a terminal, JSON lines otherwise; json or pretty to ' +
+            'force one (`ilpd start --log-format` overrides this key).',
+        }),
       },
       { additionalProperties: false, default: {} },
     ),

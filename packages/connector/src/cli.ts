@@ -7,10 +7,14 @@ import { loadConfig } from './config/load';
 import type { DaemonConfig } from './config/types';
 import { Daemon } from './daemon';
 
-/** Exit codes: 0 ok, 1 runtime failure (or forced exit), 2 bad usage or invalid configuration. */
+/**
+ * Exit codes: 0 ok, 1 runtime failure (or a second signal), 2 bad usage or invalid configuration,
+ * 3 the process did not exit by itself after finishing (a leaked handle: a bug, never a success).
+ */
 const EXIT_OK = 0;
 const EXIT_FAILURE = 1;
 const EXIT_USAGE = 2;
+const EXIT_LEAKED_HANDLE = 3;
 /** After a graceful stop the process should exit by itself; if a handle leaks, it is forced after this. */
 const EXIT_GRACE_MS = 3000;
 
@@ -29,7 +33,7 @@ Usage:
 
 Every config key can be overridden by an env variable, e.g. ILPD_HTTP__PORT=7781,
 ILPD_PEERS__ALICE__BTP__AUTH_TOKEN=... (see docs/operators/config-reference.md).
-Exit codes: 0 ok, 1 failure, 2 invalid usage or configuration.
+Exit codes: 0 ok, 1 failure, 2 invalid usage or configuration, 3 forced exit after a leaked handle.
 `;
 
 interface ParsedFlags {
@@ -189,12 +193,23 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-if (require.main === module) {
+/**
+ * Runs the CLI as the process (bin/ilpd.cjs, or `node dist/cli.js`): exit code from `main`. Every
+ * handle is released on a clean stop, so the process then exits by itself; if one leaked, the
+ * process is forced out after EXIT_GRACE_MS with EXIT_LEAKED_HANDLE, naming what was still open.
+ */
+export function runAsProcess(): void {
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;
-      // Everything is released on a clean stop, so the process exits by itself; this only catches leaks.
-      setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();
+      setTimeout(() => {
+        const open = process.getActiveResourcesInfo();
+        console.error(
+          `ilpd: still running ${EXIT_GRACE_MS} ms after it finished (exit code ${code}); open handles: ` +
+            `${open.join(', ') || 'none reported'}. Forcing exit ${EXIT_LEAKED_HANDLE}.`,
+        );
+        process.exit(EXIT_LEAKED_HANDLE);
+      }, EXIT_GRACE_MS).unref();
     },
     (err: unknown) => {
       console.error(err);
@@ -202,3 +217,5 @@ if (require.main === module) {
     },
   );
 }
+
+if (require.main === module) runAsProcess();

@@ -140,8 +140,14 @@ export class Daemon {
 
     this.metrics.collectFrom({
       packetsInFlight: () => this.engine.inFlight.value,
+      engineMaxQueue: () => this.config.engine.maxQueue,
       engineQueueDepth: () => this.engine.queueDepth,
+      engineBatches: () => this.engine.batchesDispatched,
       peers: () => this.registry.peerStates(),
+      peerLimits: () =>
+        this.config.peers
+          .filter((p) => p.enabled)
+          .map((p) => ({ peerId: p.id, assetCode: p.assetCode, assetScale: p.assetScale, ...p.balance })),
       ledgerReady: () => this.ledger.isReady(),
       balances: () => this.ledger.balances(),
       frames: this.frames,

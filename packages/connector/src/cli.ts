@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runLedgerCommand } from './cli/ledger-command';
 import { runPacketCommand } from './cli/packet-command';
-import { loadConfig } from './config/load';
-import type { DaemonConfig } from './config/types';
+import { runPeersCommand, runReloadCommand } from './cli/peers-command';
+import { loadConfigFile, type LoadedConfigFile } from './config/load';
 import { Daemon } from './daemon';
 
 /**
@@ -22,11 +22,14 @@ const HELP = `ilpd — Interledger (ILPv4) connector daemon
 
 Usage:
   ilpd start --config <file>          run the daemon (SIGTERM/SIGINT: drain in-flight packets, flush, exit 0;
-                                      a second signal forces exit 1)
+                                      a second signal forces exit 1; SIGHUP: apply the config file again)
            [--log-format json|pretty] log lines as JSON or human-readable (default: log.format, which is
                                       pretty on a terminal and JSON otherwise)
   ilpd config check --config <file>   validate a config file (and ILPD_* env overrides), print a summary
            [--print]                  ... and print the effective config as JSON (secrets redacted)
+  ilpd peers <command> ...            add, change, disable, remove peers of the running daemon
+                                      (admin write API; ilpd peers --help)
+  ilpd reload --config <file>         apply the config file to the running daemon (as SIGHUP)
   ilpd packet <command> ...           encode/decode ILP and BTP packets (ilpd packet --help)
   ilpd ledger <command> ...           inspect the ledger (ilpd ledger --help)
   ilpd --help | --version
@@ -66,14 +69,14 @@ function version(): string {
 }
 
 /** Loads the config or prints why it is invalid (exit 2). */
-function loadOrReport(path: string | undefined): DaemonConfig | number {
+function loadOrReport(path: string | undefined): LoadedConfigFile | number {
   if (path === undefined) {
     console.error('ilpd: --config <file> is required\n');
     console.error(HELP);
     return EXIT_USAGE;
   }
   try {
-    return loadConfig(path, process.env);
+    return loadConfigFile(path, process.env);
   } catch (err) {
     if ((err as { code?: unknown }).code === 'ILPD_ERR_CONFIG') {
       console.error(`ilpd: ${(err as Error).message}`);
@@ -89,8 +92,9 @@ async function configCommand(args: readonly string[]): Promise<number> {
     console.error(`ilpd: unknown config command ${JSON.stringify(flags.rest.join(' '))}\n\n${HELP}`);
     return EXIT_USAGE;
   }
-  const config = loadOrReport(flags.config);
-  if (typeof config === 'number') return config;
+  const loaded = loadOrReport(flags.config);
+  if (typeof loaded === 'number') return loaded;
+  const { config } = loaded;
   const address = config.address ?? '(from the parent over ILDCP)';
   console.log(
     `config OK: ${flags.config} — address ${address}, ${config.peers.length} peer(s), ledger ${config.ledger.backend}, ` +
@@ -101,7 +105,7 @@ async function configCommand(args: readonly string[]): Promise<number> {
 }
 
 function redactingReplacer(key: string, value: unknown): unknown {
-  if (key === 'authToken') return '<redacted>';
+  if (key === 'authToken' || key === 'token') return '<redacted>';
   if (key === 'url' && typeof value === 'string')
     return value.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:<redacted>@');
   return typeof value === 'bigint' ? value.toString() : value;
@@ -117,9 +121,12 @@ async function startCommand(args: readonly string[]): Promise<number> {
     console.error(`ilpd: --log-format: expected json or pretty, got ${JSON.stringify(flags.logFormat)}`);
     return EXIT_USAGE;
   }
-  const config = loadOrReport(flags.config);
-  if (typeof config === 'number') return config;
-  const daemon = new Daemon(config, { logFormat: flags.logFormat });
+  const loaded = loadOrReport(flags.config);
+  if (typeof loaded === 'number') return loaded;
+  const daemon = new Daemon(loaded.config, {
+    logFormat: flags.logFormat,
+    configFile: { path: loaded.path, text: loaded.text },
+  });
   const { logger } = daemon;
 
   return new Promise<number>((resolve) => {
@@ -127,6 +134,7 @@ async function startCommand(args: readonly string[]): Promise<number> {
     const finish = (code: number): void => {
       process.off('SIGTERM', onSignal);
       process.off('SIGINT', onSignal);
+      process.off('SIGHUP', onReload);
       resolve(code);
     };
     const stopAndExit = (code: number): void => {
@@ -147,8 +155,16 @@ async function startCommand(args: readonly string[]): Promise<number> {
       logger.info({ signal }, 'signal received: stopping gracefully');
       stopAndExit(EXIT_OK);
     }
+    /** SIGHUP: re-read the config file and apply what changed; a bad file changes nothing (logged). */
+    function onReload(): void {
+      if (stopping) return;
+      logger.info({ signal: 'SIGHUP' }, 'signal received: reloading the config file');
+      // ConfigChanges logs the outcome: what changed, or why nothing did (each bad key named).
+      daemon.reload({ source: 'signal', actor: 'SIGHUP' }).catch(() => undefined);
+    }
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
+    process.on('SIGHUP', onReload);
     process.on('uncaughtException', (err) => {
       logger.fatal({ err }, 'uncaught exception: exiting');
       process.exit(EXIT_FAILURE);
@@ -173,6 +189,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       return startCommand(args);
     case 'config':
       return configCommand(args);
+    case 'peers':
+      return runPeersCommand(args, process);
+    case 'reload':
+      return runReloadCommand(args, process);
     case 'packet':
       return runPacketCommand(args, process);
     case 'ledger':

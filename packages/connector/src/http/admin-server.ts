@@ -8,6 +8,8 @@ import type { DaemonMetrics } from '../telemetry/metrics';
 export interface AdminPeer {
   readonly id: string;
   readonly relation: string;
+  /** false: configured but out of service (no session, packets refused). */
+  readonly enabled: boolean;
   readonly connected: boolean;
   readonly assetCode: string;
   readonly assetScale: number;

@@ -38,7 +38,7 @@ export interface MetricSources {
   frames: FrameCounters;
 }
 
-export type AuthFailureReason = 'bad_token' | 'unknown_peer' | 'malformed' | 'timeout';
+export type AuthFailureReason = 'bad_token' | 'unknown_peer' | 'disabled' | 'malformed' | 'timeout';
 
 export class DaemonMetrics {
   readonly registry = new Registry();

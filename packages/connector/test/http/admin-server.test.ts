@@ -14,7 +14,9 @@ describe('AdminServer', () => {
       metrics: new DaemonMetrics(),
       logger: pino({ level: 'silent' }),
       readiness: () => readiness,
-      peers: () => [{ id: 'alice', relation: 'child', connected: true, assetCode: 'USD', assetScale: 9 }],
+      peers: () => [
+        { id: 'alice', relation: 'child', enabled: true, connected: true, assetCode: 'USD', assetScale: 9 },
+      ],
       routes: () => [{ prefix: 'test.me.alice', nextHop: 'alice', path: [] }],
       routingStatus: () => ({ currentEpoch: 3 }),
       balances: () =>
@@ -63,7 +65,9 @@ describe('AdminServer', () => {
 
   it('lists peers, routes and balances (peer and liquidity accounts) as JSON, amounts as decimal strings', async () => {
     expect(await (await fetch(`${base}/admin/peers`)).json()).toEqual({
-      peers: [{ id: 'alice', relation: 'child', connected: true, assetCode: 'USD', assetScale: 9 }],
+      peers: [
+        { id: 'alice', relation: 'child', enabled: true, connected: true, assetCode: 'USD', assetScale: 9 },
+      ],
     });
     expect(await (await fetch(`${base}/admin/routes`)).json()).toEqual({
       routes: [{ prefix: 'test.me.alice', nextHop: 'alice', path: [] }],

@@ -98,7 +98,8 @@ async function configCommand(args: readonly string[]): Promise<number> {
   const address = config.address ?? '(from the parent over ILDCP)';
   console.log(
     `config OK: ${flags.config} — address ${address}, ${config.peers.length} peer(s), ledger ${config.ledger.backend}, ` +
-      `BTP ${config.btp.host}:${config.btp.port}, HTTP ${config.http.host}:${config.http.port}`,
+      `BTP ${config.btp.host}:${config.btp.port}, HTTP ${config.http.host}:${config.http.port}` +
+      (config.admin.enabled ? `, admin API ${config.admin.host}:${config.admin.port}` : ''),
   );
   if (flags.print) console.log(JSON.stringify(config, redactingReplacer, 2));
   return EXIT_OK;

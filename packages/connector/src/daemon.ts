@@ -121,6 +121,7 @@ export class Daemon {
       peerLink: this.registry,
       logger: logger.child({ component: 'routing' }),
     });
+    this.ildcpHost = new IldcpHost({ peers: config.peers, identity: this.identity });
     this.pipeline = new PacketPipeline({
       config,
       identity: this.identity,
@@ -129,7 +130,7 @@ export class Daemon {
       peerLink: this.registry,
       telemetry: this.telemetry,
       logger: logger.child({ component: 'packet' }),
-      ildcpHost: (this.ildcpHost = new IldcpHost({ peers: config.peers, identity: this.identity })),
+      ildcpHost: this.ildcpHost,
       ccp: this.broadcaster,
     });
     this.engine = new PacketEngine({

@@ -27,6 +27,7 @@ export default tseslint.config(
     files: [
       'packages/*/src/cli.ts',
       'packages/*/src/cli/**/*.ts',
+      'packages/*/bin/*.cjs',
       'packages/*/src/bench/**/*.ts',
       'test/**/*.ts',
       'packages/*/test/**/*.ts',

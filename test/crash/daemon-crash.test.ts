@@ -13,7 +13,7 @@ const CONCURRENCY = 32;
 const FULFILL_TYPE = 13;
 
 interface BalanceJson {
-  peers: {
+  balances: {
     peerId: string;
     assetCode: string;
     balance: string;
@@ -136,12 +136,12 @@ describe('daemon crash recovery with the embedded ledger (kill -9 under load)', 
     const ledger = JSON.parse(cli.stdout) as BalanceJson;
 
     const balanceOf = (peerId: string): bigint =>
-      BigInt(ledger.peers.find((p) => p.peerId === peerId)?.balance ?? '0');
-    for (const p of ledger.peers) {
+      BigInt(ledger.balances.find((p) => p.peerId === peerId)?.balance ?? '0');
+    for (const p of ledger.balances) {
       expect([p.peerId, p.pendingIncoming, p.pendingOutgoing]).toEqual([p.peerId, '0', '0']);
     }
     const usdSum =
-      ledger.peers.filter((p) => p.assetCode === 'USD').reduce((s, p) => s + BigInt(p.balance), 0n) +
+      ledger.balances.filter((p) => p.assetCode === 'USD').reduce((s, p) => s + BigInt(p.balance), 0n) +
       ledger.liquidity.filter((l) => l.assetCode === 'USD').reduce((s, l) => s + BigInt(l.balance), 0n);
     expect(usdSum).toBe(0n);
 

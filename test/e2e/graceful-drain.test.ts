@@ -69,13 +69,13 @@ describe('graceful shutdown (e2e)', () => {
     expect(stopped).toBeDefined();
   });
 
-  it('exits by itself promptly after the drain: every socket and timer was released', async () => {
-    const started = Date.now();
+  it('exits by itself after the drain: every socket and timer was released', async () => {
     daemon.signal('SIGTERM');
-    const exit = await daemon.waitForExit(10_000);
-    expect(exit.code).toBe(0);
-    // The CLI forces an exit 3 s after a stop that leaked a handle; a clean stop is much faster.
-    expect(Date.now() - started).toBeLessThan(2500);
+    // A leaked handle keeps the process alive until the CLI forces it out with exit code 3 (and names
+    // the open handles on stderr), so exit code 0 is the proof, however slow the machine.
+    const exit = await daemon.waitForExit(15_000);
+    expect(daemon.stderr.join('')).not.toContain('open handles');
+    expect(exit).toEqual({ code: 0, signal: null });
     releaseBob();
   });
 

@@ -1,12 +1,13 @@
 import { BtpPacketType, decodeReject, encodePrepare } from '@ilpd/codec';
-import { connectBtpPeer, rejectPacket } from '../helpers/btp-peer';
+import { createHash } from 'node:crypto';
+import { connectBtpPeer, fulfillPacket } from '../helpers/btp-peer';
 import { childPeer, DaemonProcess } from '../helpers/daemon-process';
 
-function prepareTo(destination: string): Buffer {
+function prepareTo(destination: string, condition = Buffer.alloc(32, 1)): Buffer {
   return encodePrepare({
     amount: 10n,
     expiresAt: new Date(Date.now() + 10_000),
-    executionCondition: Buffer.alloc(32, 1),
+    executionCondition: condition,
     destination,
     data: Buffer.alloc(0),
   });
@@ -17,7 +18,7 @@ describe('malformed BTP input (e2e)', () => {
 
   beforeAll(async () => {
     daemon = await DaemonProcess.start({
-      config: { btp: { maxPayloadBytes: 4096 } },
+      config: { btp: { maxPayloadBytes: 4096 }, fx: { spread: 0 } },
       peers: [childPeer('alice', 'alice-secret'), childPeer('bob', 'bob-secret')],
     });
   });
@@ -65,23 +66,54 @@ describe('malformed BTP input (e2e)', () => {
     await expectDaemonServes();
   });
 
-  it('survives a client that disconnects while its Prepare is being forwarded', async () => {
+  it('settles a Prepare whose sender disconnects while it is forwarded: posted once, nothing left reserved', async () => {
+    const before = { alice: await accountOf('alice'), bob: await accountOf('bob') };
+    let bobSawPrepare: () => void = () => undefined;
+    const seen = new Promise<void>((resolve) => (bobSawPrepare = resolve));
+    let releaseBob: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (releaseBob = resolve));
+    const fulfillment = Buffer.alloc(32, 4);
     const bob = await connectBtpPeer(
       daemon.btpUrl,
       { username: 'bob', token: 'bob-secret' },
       {
-        onPrepare: () =>
-          new Promise((resolve) => setTimeout(() => resolve(rejectPacket('F99', 'late')), 300)),
+        onPrepare: async () => {
+          bobSawPrepare();
+          await released;
+          return fulfillPacket(fulfillment);
+        },
       },
     );
     const peer = await alice();
-    void peer.sendIlp(prepareTo('test.e2e.bob')).catch(() => undefined);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    void peer
+      .sendIlp(prepareTo('test.e2e.bob', createHash('sha256').update(fulfillment).digest()))
+      .catch(() => undefined);
+    await seen;
     peer.ws.terminate();
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    await peer.closed;
+    releaseBob();
+
+    // bob's Fulfill is posted (we owe bob, alice owes us) even though alice can no longer hear it.
+    await waitForAsync(async () => (await accountOf('alice')).balance === before.alice.balance + 10n);
+    const after = { alice: await accountOf('alice'), bob: await accountOf('bob') };
+    expect(after.alice).toEqual({ ...before.alice, balance: before.alice.balance + 10n });
+    expect(after.bob).toEqual({ ...before.bob, balance: before.bob.balance - 10n });
+    expect([after.alice.pending, after.bob.pending]).toEqual([0n, 0n]);
     await expectDaemonServes();
     await bob.close();
   });
+
+  /** alice's or bob's posted balance and everything reserved for it (pending in + out). */
+  async function accountOf(peerId: string): Promise<{ balance: bigint; pending: bigint }> {
+    const { body } = await daemon.getJson('/admin/balances');
+    const balances = (body as { balances: Record<string, string>[] }).balances;
+    const found = balances.find((b) => b.peerId === peerId);
+    if (found === undefined) throw new Error(`no account for ${peerId}`);
+    return {
+      balance: BigInt(found.balance),
+      pending: BigInt(found.pendingIncoming) + BigInt(found.pendingOutgoing),
+    };
+  }
 
   async function expectDaemonServes(): Promise<void> {
     expect(daemon.isRunning).toBe(true);
@@ -96,6 +128,14 @@ describe('malformed BTP input (e2e)', () => {
 async function waitFor(check: () => boolean, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+async function waitForAsync(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await new Promise((resolve) => setTimeout(resolve, 10));
   }

@@ -36,6 +36,8 @@ export interface DaemonProcessOptions {
   readonly dir?: string;
   readonly waitForReady?: boolean;
   readonly readyTimeoutMs?: number;
+  /** Turns the admin write API on (a free port) with this bearer token. */
+  readonly adminToken?: string;
 }
 
 export interface ExitInfo {
@@ -81,6 +83,7 @@ export class DaemonProcess {
     readonly btpPort: number,
     readonly httpPort: number,
     readonly address: string | undefined,
+    readonly admin?: { readonly port: number; readonly token: string },
   ) {
     let pending = '';
     child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
@@ -115,16 +118,80 @@ export class DaemonProcess {
       http: { host: '127.0.0.1', ...(extra.http as object), port: httpPort },
       peers: options.peers ?? [],
     };
+    const admin =
+      options.adminToken === undefined ? undefined : { port: await freePort(), token: options.adminToken };
+    if (admin !== undefined) config.admin = { enabled: true, host: '127.0.0.1', ...admin };
     const configPath = join(dir, 'ilpd.yaml');
     writeFileSync(configPath, stringify(config));
-    const child = spawn(process.execPath, [CLI_PATH, 'start', '--config', configPath], {
+    return DaemonProcess.spawn({ dir, configPath, btpPort, httpPort, address, admin }, options);
+  }
+
+  /**
+   * Starts ilpd again on this one's config file as it is now (which runtime changes may have edited),
+   * its directory (ledger) and its ports. Call after this one has exited.
+   */
+  async restart(options: Pick<DaemonProcessOptions, 'env' | 'readyTimeoutMs'> = {}): Promise<DaemonProcess> {
+    if (this.isRunning) throw new Error('restart() needs the previous process to have exited');
+    return DaemonProcess.spawn(
+      {
+        dir: this.dir,
+        configPath: this.configPath,
+        btpPort: this.btpPort,
+        httpPort: this.httpPort,
+        address: this.address,
+        admin: this.admin,
+      },
+      options,
+    );
+  }
+
+  private static async spawn(
+    at: {
+      dir: string;
+      configPath: string;
+      btpPort: number;
+      httpPort: number;
+      address: string | undefined;
+      admin?: { port: number; token: string };
+    },
+    options: Pick<DaemonProcessOptions, 'env' | 'waitForReady' | 'readyTimeoutMs'>,
+  ): Promise<DaemonProcess> {
+    const child = spawn(process.execPath, [CLI_PATH, 'start', '--config', at.configPath], {
       cwd: REPO_ROOT,
       env: { ...process.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const daemon = new DaemonProcess(child, dir, configPath, btpPort, httpPort, address);
+    const daemon = new DaemonProcess(
+      child,
+      at.dir,
+      at.configPath,
+      at.btpPort,
+      at.httpPort,
+      at.address,
+      at.admin,
+    );
     if (options.waitForReady ?? true) await daemon.waitForReady(options.readyTimeoutMs ?? 20_000);
     return daemon;
+  }
+
+  /** A request to the admin write API with its bearer token (or `token`; null: none); JSON in and out. */
+  async adminRequest(
+    method: string,
+    path: string,
+    body?: unknown,
+    token: string | null = this.admin?.token ?? null,
+  ): Promise<{ status: number; body: Record<string, unknown> }> {
+    if (this.admin === undefined) throw new Error('this daemon was started without adminToken');
+    const res = await fetch(`http://127.0.0.1:${this.admin.port}${path}`, {
+      method,
+      headers: {
+        ...(token === null ? {} : { authorization: `Bearer ${token}` }),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        'x-ilpd-actor': 'e2e-test',
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   }
 
   get btpUrl(): string {
@@ -230,6 +297,25 @@ export class DaemonProcess {
     if (this.isRunning) await this.kill();
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** Runs the CLI to completion without blocking the test's event loop (e.g. while it serves BTP peers). */
+export function runCliAsync(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolveRun) => {
+    const child = spawn(process.execPath, [CLI_PATH, ...args], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.once('close', (code) => resolveRun({ code, stdout, stderr }));
+  });
 }
 
 /** Runs the CLI to completion (e.g. `config check`), for exit-code and message tests. */

@@ -86,7 +86,8 @@ describe('ilpd peered with the reference ilp-connector (interop)', () => {
     await reference?.stop();
   });
 
-  it('learns the reference connector’s prefix over CCP, and the reference learns ours', async () => {
+  /** Resolves once each connector has learned the other's prefix over CCP (at once when it has). */
+  async function routesExchanged(): Promise<void> {
     await waitFor('ilpd route to test.ref', async () => {
       const { body } = await daemon.getJson('/admin/routes');
       const routes = (body as { routes: { prefix: string; nextHop: string }[] }).routes;
@@ -98,38 +99,52 @@ describe('ilpd peered with the reference ilp-connector (interop)', () => {
       };
       return status.localRoutingTable['test.ilpd']?.nextHop === 'ilpd';
     });
+  }
+
+  async function balances(): Promise<{ alice: bigint; ref: bigint }> {
+    const { body } = await daemon.getJson('/admin/balances');
+    const list = (body as { balances: { peerId: string; balance: string }[] }).balances;
+    const of = (peerId: string) => BigInt(list.find((b) => b.peerId === peerId)?.balance ?? '0');
+    return { alice: of('alice'), ref: of('ref') };
+  }
+
+  it('learns the reference connector’s prefix over CCP, and the reference learns ours', async () => {
+    await routesExchanged();
   });
 
-  /** Sends a Prepare from `sender`, expects it fulfilled, then checks ilpd's balances for alice and ref. */
+  /**
+   * Sends a Prepare from `sender`, expects it fulfilled, and checks that ilpd's balances for alice and
+   * ref moved by exactly `expected` (spread 0): each test stands on its own, whatever ran before it.
+   */
   async function payThrough(
     sender: { sendData(data: Buffer): Promise<Buffer> },
     destination: string,
     amount: string,
-    expected: { alice: string; ref: string },
+    expected: { alice: bigint; ref: bigint },
   ): Promise<void> {
+    await routesExchanged();
+    const before = await balances();
     const { ilp, fulfillment } = prepare(destination, amount);
     const answer = IlpPacket.deserializeIlpPacket(await sender.sendData(ilp));
     if (answer.type !== IlpPacket.Type.TYPE_ILP_FULFILL)
       throw new Error(`rejected: ${JSON.stringify(answer.data)}`);
     expect((answer.data as IlpPacket.IlpFulfill).fulfillment).toEqual(fulfillment);
-    const { body } = await daemon.getJson('/admin/balances');
-    expect((body as { balances: unknown[] }).balances).toEqual(
-      expect.arrayContaining([
-        expect.objectContaining({ peerId: 'alice', balance: expected.alice }),
-        expect.objectContaining({ peerId: 'ref', balance: expected.ref }),
-      ]),
-    );
+    const after = await balances();
+    expect({ alice: after.alice - before.alice, ref: after.ref - before.ref }).toEqual(expected);
   }
 
   it('forwards a packet from ilpd’s child through the reference connector', async () => {
-    await payThrough(alice, 'test.ref.carol.invoice', '7000', { alice: '7000', ref: '-7000' });
+    // alice pays: she owes us 7000 more; we owe the reference connector 7000 more.
+    await payThrough(alice, 'test.ref.carol.invoice', '7000', { alice: 7000n, ref: -7000n });
   });
 
   it('forwards a packet from the reference connector’s child through ilpd', async () => {
-    await payThrough(carol, 'test.ilpd.alice.invoice', '3000', { alice: '4000', ref: '-4000' });
+    // alice is paid: we owe her 3000 more; the reference connector owes us 3000 more.
+    await payThrough(carol, 'test.ilpd.alice.invoice', '3000', { alice: -3000n, ref: 3000n });
   });
 
   it('passes our rejects to the reference connector with our address as triggeredBy', async () => {
+    await routesExchanged();
     const { ilp } = prepare('test.ilpd.nobody', '1');
     const reject = IlpPacket.deserializeIlpReject(await carol.sendData(ilp));
     expect(reject).toMatchObject({ code: 'F02', triggeredBy: 'test.ilpd' });

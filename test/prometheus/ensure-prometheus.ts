@@ -1,16 +1,26 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 
 /**
- * The Prometheus server binary for the scrape suite. Installed from Debian's packages when missing
- * (this is how CI gets it); fails with the exact command to run when that is not possible.
+ * The Prometheus server binary (and its promtool) for the Prometheus suites. Both come from Debian's
+ * `prometheus` package, installed when missing (this is how CI gets them); fails with the exact
+ * command to run when that is not possible.
  */
 export function ensurePrometheus(): string {
-  const found = spawnSync('sh', ['-c', 'command -v prometheus'], { encoding: 'utf8' });
+  return ensurePrometheusBinary('prometheus');
+}
+
+/** promtool: checks and unit-tests the alert rules. */
+export function ensurePromtool(): string {
+  return ensurePrometheusBinary('promtool');
+}
+
+function ensurePrometheusBinary(name: 'prometheus' | 'promtool'): string {
+  const found = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' });
   if (found.status === 0 && found.stdout.trim() !== '') return found.stdout.trim();
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   if (!isRoot) {
     throw new Error(
-      'prometheus is not installed; install it with: sudo apt-get install -y --no-install-recommends prometheus',
+      `${name} is not installed; install it with: sudo apt-get install -y --no-install-recommends prometheus`,
     );
   }
   execFileSync(
@@ -22,5 +32,5 @@ export function ensurePrometheus(): string {
       timeout: 240_000,
     },
   );
-  return execFileSync('sh', ['-c', 'command -v prometheus'], { encoding: 'utf8' }).trim();
+  return execFileSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).trim();
 }

@@ -5,12 +5,15 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectBtpPeer, type BtpPeer } from '../helpers/btp-peer';
-import { childPeer, DaemonProcess, freePort } from '../helpers/daemon-process';
+import { childPeer, DaemonProcess, freePort, REPO_ROOT } from '../helpers/daemon-process';
 import { ensurePrometheus } from './ensure-prometheus';
 
 jest.setTimeout(300_000);
 
-/** A real Prometheus server scrapes a real ilpd and answers a PromQL query for the packet counter. */
+/**
+ * A real Prometheus server scrapes a real ilpd, answers a PromQL query for the packet counter, and
+ * evaluates the shipped alert rules against the real series without an error.
+ */
 describe('Prometheus scrapes ilpd /metrics', () => {
   let daemon: DaemonProcess;
   let prometheus: ChildProcess | undefined;
@@ -32,6 +35,9 @@ describe('Prometheus scrapes ilpd /metrics', () => {
       [
         'global:',
         '  scrape_interval: 1s',
+        '  evaluation_interval: 1s',
+        'rule_files:',
+        `  - ${JSON.stringify(join(REPO_ROOT, 'config/prometheus/alerts.yml'))}`,
         'scrape_configs:',
         '  - job_name: ilpd',
         '    static_configs:',
@@ -107,5 +113,29 @@ describe('Prometheus scrapes ilpd /metrics', () => {
       await new Promise((r) => setTimeout(r, 500));
     }
     expect(value).toBeGreaterThanOrEqual(sent);
+  });
+
+  it('evaluates every shipped alert rule against the scraped series without an error', async () => {
+    interface RuleState {
+      name: string;
+      health: string;
+      lastError?: string;
+      lastEvaluation: string;
+    }
+    let rules: RuleState[] = [];
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
+      try {
+        const res = await fetch(`http://127.0.0.1:${promPort}/api/v1/rules`);
+        const body = (await res.json()) as { data: { groups: { rules: RuleState[] }[] } };
+        rules = body.data.groups.flatMap((g) => g.rules);
+        if (rules.length > 0 && rules.every((r) => !r.lastEvaluation.startsWith('0001'))) break;
+      } catch {
+        // Prometheus still starting.
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(rules.length).toBeGreaterThanOrEqual(15);
+    expect(rules.filter((r) => r.health !== 'ok').map((r) => `${r.name}: ${r.lastError}`)).toEqual([]);
   });
 });

@@ -1,4 +1,4 @@
-import vectors from '../../../../shared/vectors/btp.json';
+import vectors from './vectors/btp.json';
 import {
   BtpPacket,
   BtpPacketType,

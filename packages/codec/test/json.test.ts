@@ -1,6 +1,6 @@
 import fc from 'fast-check';
-import btpVectors from '../../../../shared/vectors/btp.json';
-import prepareExample from '../../../../shared/vectors/ilp_prepare_example01.json';
+import btpVectors from './vectors/btp.json';
+import prepareExample from './vectors/ilp_prepare_example01.json';
 import {
   BtpPacketType,
   encodeBtp,

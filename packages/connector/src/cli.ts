@@ -3,15 +3,19 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runLedgerCommand } from './cli/ledger-command';
 import { runPacketCommand } from './cli/packet-command';
-import { loadConfig } from './config/load';
+import { runPeersCommand, runReloadCommand } from './cli/peers-command';
+import { loadConfigFile, type LoadedConfigFile } from './config/load';
 import { ConfigSchema, type SchemaNode } from './config/schema';
-import type { DaemonConfig } from './config/types';
 import { Daemon } from './daemon';
 
-/** Exit codes: 0 ok, 1 runtime failure (or forced exit), 2 bad usage or invalid configuration. */
+/**
+ * Exit codes: 0 ok, 1 runtime failure (or a second signal), 2 bad usage or invalid configuration,
+ * 3 the process did not exit by itself after finishing (a leaked handle: a bug, never a success).
+ */
 const EXIT_OK = 0;
 const EXIT_FAILURE = 1;
 const EXIT_USAGE = 2;
+const EXIT_LEAKED_HANDLE = 3;
 /** After a graceful stop the process should exit by itself; if a handle leaks, it is forced after this. */
 const EXIT_GRACE_MS = 3000;
 
@@ -19,36 +23,45 @@ const HELP = `ilpd — Interledger (ILPv4) connector daemon
 
 Usage:
   ilpd start --config <file>          run the daemon (SIGTERM/SIGINT: drain in-flight packets, flush, exit 0;
-                                      a second signal forces exit 1)
+                                      a second signal forces exit 1; SIGHUP: apply the config file again)
+           [--log-format json|pretty] log lines as JSON or human-readable (default: log.format, which is
+                                      pretty on a terminal and JSON otherwise)
   ilpd config check --config <file>   validate a config file (and ILPD_* env overrides), print a summary
            [--print]                  ... and print the effective config as JSON (secrets redacted)
+  ilpd peers <command> ...            add, change, disable, remove peers of the running daemon
+                                      (admin write API; ilpd peers --help)
+  ilpd reload --config <file>         apply the config file to the running daemon (as SIGHUP)
   ilpd packet <command> ...           encode/decode ILP and BTP packets (ilpd packet --help)
   ilpd ledger <command> ...           inspect the ledger (ilpd ledger --help)
   ilpd --help | --version
 
 Every config key can be overridden by an env variable, e.g. ILPD_HTTP__PORT=7781,
 ILPD_PEERS__ALICE__BTP__AUTH_TOKEN=... (see docs/operators/config-reference.md).
-Exit codes: 0 ok, 1 failure, 2 invalid usage or configuration.
+Exit codes: 0 ok, 1 failure, 2 invalid usage or configuration, 3 forced exit after a leaked handle.
 `;
 
 interface ParsedFlags {
   readonly config?: string;
   readonly print: boolean;
+  readonly logFormat?: string;
   readonly rest: string[];
 }
 
 function parseFlags(args: readonly string[]): ParsedFlags {
   let config: string | undefined;
   let print = false;
+  let logFormat: string | undefined;
   const rest: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     if (arg === '--config' || arg === '-c') config = args[++i];
     else if (arg.startsWith('--config=')) config = arg.slice('--config='.length);
     else if (arg === '--print') print = true;
+    else if (arg === '--log-format') logFormat = args[++i] ?? '';
+    else if (arg.startsWith('--log-format=')) logFormat = arg.slice('--log-format='.length);
     else rest.push(arg);
   }
-  return { config, print, rest };
+  return { config, print, logFormat, rest };
 }
 
 function version(): string {
@@ -57,14 +70,14 @@ function version(): string {
 }
 
 /** Loads the config or prints why it is invalid (exit 2). */
-function loadOrReport(path: string | undefined): DaemonConfig | number {
+function loadOrReport(path: string | undefined): LoadedConfigFile | number {
   if (path === undefined) {
     console.error('ilpd: --config <file> is required\n');
     console.error(HELP);
     return EXIT_USAGE;
   }
   try {
-    return loadConfig(path, process.env);
+    return loadConfigFile(path, process.env);
   } catch (err) {
     if ((err as { code?: unknown }).code === 'ILPD_ERR_CONFIG') {
       console.error(`ilpd: ${(err as Error).message}`);
@@ -80,12 +93,14 @@ async function configCommand(args: readonly string[]): Promise<number> {
     console.error(`ilpd: unknown config command ${JSON.stringify(flags.rest.join(' '))}\n\n${HELP}`);
     return EXIT_USAGE;
   }
-  const config = loadOrReport(flags.config);
-  if (typeof config === 'number') return config;
+  const loaded = loadOrReport(flags.config);
+  if (typeof loaded === 'number') return loaded;
+  const { config } = loaded;
   const address = config.address ?? '(from the parent over ILDCP)';
   console.log(
     `config OK: ${flags.config} — address ${address}, ${config.peers.length} peer(s), ledger ${config.ledger.backend}, ` +
-      `BTP ${config.btp.host}:${config.btp.port}, HTTP ${config.http.host}:${config.http.port}`,
+      `BTP ${config.btp.host}:${config.btp.port}, HTTP ${config.http.host}:${config.http.port}` +
+      (config.admin.enabled ? `, admin API ${config.admin.host}:${config.admin.port}` : ''),
   );
   if (flags.print) console.log(JSON.stringify(config, redactingReplacer, 2));
   return EXIT_OK;
@@ -119,9 +134,16 @@ async function startCommand(args: readonly string[]): Promise<number> {
     console.error(`ilpd: unexpected arguments ${flags.rest.join(' ')}\n\n${HELP}`);
     return EXIT_USAGE;
   }
-  const config = loadOrReport(flags.config);
-  if (typeof config === 'number') return config;
-  const daemon = new Daemon(config);
+  if (flags.logFormat !== undefined && flags.logFormat !== 'json' && flags.logFormat !== 'pretty') {
+    console.error(`ilpd: --log-format: expected json or pretty, got ${JSON.stringify(flags.logFormat)}`);
+    return EXIT_USAGE;
+  }
+  const loaded = loadOrReport(flags.config);
+  if (typeof loaded === 'number') return loaded;
+  const daemon = new Daemon(loaded.config, {
+    logFormat: flags.logFormat,
+    configFile: { path: loaded.path, text: loaded.text },
+  });
   const { logger } = daemon;
 
   return new Promise<number>((resolve) => {
@@ -129,6 +151,7 @@ async function startCommand(args: readonly string[]): Promise<number> {
     const finish = (code: number): void => {
       process.off('SIGTERM', onSignal);
       process.off('SIGINT', onSignal);
+      process.off('SIGHUP', onReload);
       resolve(code);
     };
     const stopAndExit = (code: number): void => {
@@ -149,8 +172,16 @@ async function startCommand(args: readonly string[]): Promise<number> {
       logger.info({ signal }, 'signal received: stopping gracefully');
       stopAndExit(EXIT_OK);
     }
+    /** SIGHUP: re-read the config file and apply what changed; a bad file changes nothing (logged). */
+    function onReload(): void {
+      if (stopping) return;
+      logger.info({ signal: 'SIGHUP' }, 'signal received: reloading the config file');
+      // ConfigChanges logs the outcome: what changed, or why nothing did (each bad key named).
+      daemon.reload({ source: 'signal', actor: 'SIGHUP' }).catch(() => undefined);
+    }
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
+    process.on('SIGHUP', onReload);
     process.on('uncaughtException', (err) => {
       logger.fatal({ err }, 'uncaught exception: exiting');
       process.exit(EXIT_FAILURE);
@@ -175,6 +206,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       return startCommand(args);
     case 'config':
       return configCommand(args);
+    case 'peers':
+      return runPeersCommand(args, process);
+    case 'reload':
+      return runReloadCommand(args, process);
     case 'packet':
       return runPacketCommand(args, process);
     case 'ledger':
@@ -195,12 +230,23 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-if (require.main === module) {
+/**
+ * Runs the CLI as the process (bin/ilpd.cjs, or `node dist/cli.js`): exit code from `main`. Every
+ * handle is released on a clean stop, so the process then exits by itself; if one leaked, the
+ * process is forced out after EXIT_GRACE_MS with EXIT_LEAKED_HANDLE, naming what was still open.
+ */
+export function runAsProcess(): void {
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;
-      // Everything is released on a clean stop, so the process exits by itself; this only catches leaks.
-      setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();
+      setTimeout(() => {
+        const open = process.getActiveResourcesInfo();
+        console.error(
+          `ilpd: still running ${EXIT_GRACE_MS} ms after it finished (exit code ${code}); open handles: ` +
+            `${open.join(', ') || 'none reported'}. Forcing exit ${EXIT_LEAKED_HANDLE}.`,
+        );
+        process.exit(EXIT_LEAKED_HANDLE);
+      }, EXIT_GRACE_MS).unref();
     },
     (err: unknown) => {
       console.error(err);
@@ -208,3 +254,5 @@ if (require.main === module) {
     },
   );
 }
+
+if (require.main === module) runAsProcess();

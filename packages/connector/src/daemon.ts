@@ -1,17 +1,23 @@
 import { encodeReject } from '@ilpd/codec';
 import type { DestinationStream } from 'pino';
+import { ConfigChanges, type AppliedChange, type ChangeOrigin } from './config/config-changes';
+import { departingPeerIds, diffConfig, type ConfigChange } from './config/config-diff';
 import type { BtpClientSide, DaemonConfig, PeerConfig } from './config/types';
+import { DaemonError } from './errors';
+import { AdminApiServer } from './http/admin-api';
 import { AdminServer, type Readiness } from './http/admin-server';
+import { registerPeerAdminRoutes } from './http/peer-admin-routes';
 import { IldcpHost } from './ildcp/ildcp-host';
 import { fetchAddressFromParent } from './ildcp/ildcp-client';
 import { createLedger, type InspectableLedger } from './ledger';
+import { readBalanceReport } from './ledger/balance-report';
 import { addressOrEmpty, SettableNodeIdentity } from './node-identity';
 import { PacketEngine } from './engine/packet-engine';
 import { PacketPipeline } from './packet/pipeline';
 import { RouteBroadcaster } from './routing/route-broadcaster';
 import { RoutingTable } from './routing/routing-table';
 import { FrameCounters } from './telemetry/frame-counters';
-import { createLogger, type Logger } from './telemetry/logger';
+import { createLogger, resolveLogFormat, type LogFormat, type Logger } from './telemetry/logger';
 import { DaemonMetrics } from './telemetry/metrics';
 import { TelemetryBuffer } from './telemetry/telemetry-buffer';
 import { BtpClient } from './transport/btp-client';
@@ -23,14 +29,23 @@ const UNREAD_OUTPUT_FRAMES = 32;
 const ILDCP_RETRY_MS = 1000;
 
 export interface DaemonOptions {
+  /**
+   * The file the config was loaded from, and its text: runtime changes (admin API, SIGHUP) edit and
+   * re-read it. Without it the daemon runs its config as given and refuses runtime changes.
+   */
+  readonly configFile?: { readonly path: string; readonly text: string };
   /** Where logs go (stdout when omitted). */
   readonly logDestination?: DestinationStream;
+  /** Overrides `log.format` (`ilpd start --log-format`). */
+  readonly logFormat?: LogFormat;
 }
 
 export interface ListeningAddresses {
   readonly address: string;
   readonly btp: { readonly host: string; readonly port: number };
   readonly http: { readonly host: string; readonly port: number };
+  /** The admin write API, when admin.enabled. */
+  readonly admin?: { readonly host: string; readonly port: number };
 }
 
 /**
@@ -40,6 +55,10 @@ export interface ListeningAddresses {
  *   BTP (server + clients) ─► PeerRegistry/PeerSession ─► PacketEngine (decode/validate, inline or
  *   worker pool) ─► PacketPipeline ─► ledger, routing, next hop
  *                                                              └► TelemetryBuffer ─► metrics ─► /metrics
+ *
+ * The peer set changes at runtime through one path, `applyConfig`: the admin write API and SIGHUP
+ * both reach it through ConfigChanges (edit or re-read the YAML file, validate, then apply), and it
+ * hands the new peer set to every component that keeps one (installPeers).
  */
 export class Daemon {
   readonly logger: Logger;
@@ -54,16 +73,29 @@ export class Daemon {
   readonly pipeline: PacketPipeline;
   readonly engine: PacketEngine;
   readonly btpServer: BtpServer;
-  readonly btpClients: readonly BtpClient[];
+  /** One per enabled client-role peer: we dial it. */
+  readonly btpClients = new Map<string, BtpClient>();
+  readonly ildcpHost: IldcpHost;
   readonly admin: AdminServer;
+  /** The write side of the admin API (admin.enabled). */
+  readonly adminApi: AdminApiServer | undefined;
+  /** Runtime config changes (admin API, SIGHUP); undefined without a config file. */
+  readonly configChanges: ConfigChanges | undefined;
+  private current: DaemonConfig;
   private phase: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
   private stopPromise: Promise<void> | undefined;
 
-  constructor(
-    readonly config: DaemonConfig,
-    options: DaemonOptions = {},
-  ) {
-    this.logger = createLogger(config.log.level, options.logDestination);
+  constructor(config: DaemonConfig, options: DaemonOptions = {}) {
+    this.current = config;
+    this.logger = createLogger(config.log.level, {
+      format:
+        options.logFormat ??
+        resolveLogFormat(
+          config.log.format,
+          options.logDestination === undefined ? process.stdout.isTTY : false,
+        ),
+      destination: options.logDestination,
+    });
     const logger = this.logger;
     this.telemetry = new TelemetryBuffer(this.metrics, config.telemetry);
     this.ledger = createLedger(config.ledger, {
@@ -89,6 +121,7 @@ export class Daemon {
       peerLink: this.registry,
       logger: logger.child({ component: 'routing' }),
     });
+    this.ildcpHost = new IldcpHost({ peers: config.peers, identity: this.identity });
     this.pipeline = new PacketPipeline({
       config,
       identity: this.identity,
@@ -97,7 +130,7 @@ export class Daemon {
       peerLink: this.registry,
       telemetry: this.telemetry,
       logger: logger.child({ component: 'packet' }),
-      ildcpHost: new IldcpHost({ peers: config.peers, identity: this.identity }),
+      ildcpHost: this.ildcpHost,
       ccp: this.broadcaster,
     });
     this.engine = new PacketEngine({
@@ -116,21 +149,18 @@ export class Daemon {
       logger: logger.child({ component: 'btp' }),
       onAuthFailure: (reason) => this.metrics.authFailures.inc({ reason }),
     });
-    this.btpClients = config.peers.filter(isClientPeer).map(
-      (peer) =>
-        new BtpClient({
-          peer,
-          btp: config.btp,
-          registry: this.registry,
-          frames: this.frames,
-          logger: logger.child({ component: 'btp' }),
-        }),
-    );
+    this.syncBtpClients(config.peers);
 
     this.metrics.collectFrom({
       packetsInFlight: () => this.engine.inFlight.value,
+      engineMaxQueue: () => this.config.engine.maxQueue,
       engineQueueDepth: () => this.engine.queueDepth,
+      engineBatches: () => this.engine.batchesDispatched,
       peers: () => this.registry.peerStates(),
+      peerLimits: () =>
+        this.config.peers
+          .filter((p) => p.enabled)
+          .map((p) => ({ peerId: p.id, assetCode: p.assetCode, assetScale: p.assetScale, ...p.balance })),
       ledgerReady: () => this.ledger.isReady(),
       balances: () => this.ledger.balances(),
       frames: this.frames,
@@ -141,9 +171,10 @@ export class Daemon {
       logger,
       readiness: () => this.readiness(),
       peers: () =>
-        config.peers.map((p) => ({
+        this.config.peers.map((p) => ({
           id: p.id,
           relation: p.relation,
+          enabled: p.enabled,
           connected: this.registry.isConnected(p.id),
           assetCode: p.assetCode,
           assetScale: p.assetScale,
@@ -155,8 +186,154 @@ export class Daemon {
           path: route.path,
         })),
       routingStatus: () => this.broadcaster.status(),
-      balances: () => this.ledger.balances(),
+      balances: () => readBalanceReport(this.ledger),
     });
+
+    this.configChanges =
+      options.configFile === undefined
+        ? undefined
+        : new ConfigChanges({
+            path: options.configFile.path,
+            text: options.configFile.text,
+            env: process.env,
+            current: () => this.config,
+            apply: (next, change) => this.applyConfig(next, change),
+            logger: logger.child({ component: 'config' }),
+            onOutcome: (origin, result) => {
+              this.metrics.configChanges.inc({ source: origin.source, result });
+              this.metrics.configLastChangeSuccessful.set(result === 'applied' ? 1 : 0);
+            },
+          });
+    this.adminApi = config.admin.enabled
+      ? new AdminApiServer({
+          admin: config.admin,
+          token: () => this.config.admin.token,
+          logger: logger.child({ component: 'admin' }),
+        })
+      : undefined;
+    if (this.adminApi !== undefined) {
+      registerPeerAdminRoutes(this.adminApi, {
+        editPeers: (edit, origin) => this.requireConfigChanges().editPeers(edit, origin),
+        reload: (origin) => this.requireConfigChanges().reload(origin),
+      });
+    }
+  }
+
+  /** The running config: the startup config with every runtime change applied since. */
+  get config(): DaemonConfig {
+    return this.current;
+  }
+
+  /** SIGHUP: applies the config file as it is now (see ConfigChanges). */
+  reload(origin: ChangeOrigin): Promise<AppliedChange> {
+    return this.requireConfigChanges().reload(origin);
+  }
+
+  /**
+   * The one path by which a new, validated config reaches the running components. Peers whose
+   * sessions end (removed, disabled, or changed in what their session or routes depend on) are first
+   * taken out of service — their new Prepares refused (F00), their routes withdrawn, their connections
+   * refused — and drained: every packet they take part in is answered and settled in the ledger
+   * (bounded by shutdown.drainTimeoutMs) before their sessions close. Their ledger accounts and
+   * balances stay. Then the new peer set, static routes and FX settings are installed everywhere.
+   */
+  async applyConfig(
+    next: DaemonConfig,
+    change: ConfigChange = diffConfig(this.config, next),
+  ): Promise<{ drained: boolean }> {
+    if (this.phase !== 'running') {
+      throw new DaemonError(
+        'ILPD_ERR_BUSY',
+        `ilpd is ${this.phase}: config changes apply only while it runs`,
+      );
+    }
+    if (change.refused.length > 0) {
+      throw new DaemonError('ILPD_ERR_CONFIG_CHANGE_REFUSED', change.refused.join('; '));
+    }
+    const p = change.peers;
+    // Accounts first (creating them, or applying new limits): the one step that depends on something
+    // outside the process (the ledger); when it fails, no component has changed yet.
+    for (const peer of [...p.added, ...p.updated, ...p.reconnected, ...p.enabled]) {
+      await this.ledger.registerPeer(ledgerAccountOf(peer));
+    }
+    const departing = departingPeerIds(change);
+    let drained = true;
+    if (departing.length > 0) {
+      const leaving = new Set(departing);
+      const outOfService = (peer: PeerConfig): PeerConfig => ({ ...peer, enabled: false });
+      const interim = [
+        ...next.peers.map((peer) =>
+          leaving.has(peer.id)
+            ? outOfService(this.config.peers.find((old) => old.id === peer.id) ?? peer)
+            : peer,
+        ),
+        ...p.removed.map(outOfService),
+      ];
+      this.installPeers(interim, next);
+      drained = await this.withDrainTimeout(this.pipeline.whenPeersIdle(departing));
+      if (!drained) {
+        this.logger.warn(
+          { peers: departing, drainTimeoutMs: this.config.shutdown.drainTimeoutMs },
+          'peer drain timeout: closing sessions with packets still in flight (they are rejected T01 and voided)',
+        );
+      }
+      await Promise.all(
+        departing.map((id) => this.registry.closePeer(id, 'peer disabled or reconfigured by the operator')),
+      );
+    }
+    this.installPeers(next.peers, next);
+    this.current = next;
+    return { drained };
+  }
+
+  /** Hands a peer set (and the static routes and FX that go with it) to every component that keeps one. */
+  private installPeers(peers: readonly PeerConfig[], config: DaemonConfig): void {
+    // The packet path first: from here on it refuses Prepares from peers out of service.
+    this.pipeline.applyPeers(peers, config.fx);
+    this.btpServer.setPeers(peers);
+    this.ildcpHost.setPeers(peers);
+    this.registry.setPeers(peers);
+    this.broadcaster.applyPeers(peers, config.routes);
+    this.syncBtpClients(peers);
+  }
+
+  /** One client per enabled client-role peer; new btp settings get a new client (the old one stops). */
+  private syncBtpClients(peers: readonly PeerConfig[]): void {
+    const wanted = new Map(
+      peers
+        .filter(isClientPeer)
+        .filter((p) => p.enabled)
+        .map((p) => [p.id, p]),
+    );
+    for (const [id, client] of this.btpClients) {
+      // A client dials with the peer's btp settings only: other changes (limits) keep it, and its session.
+      const peer = wanted.get(id);
+      if (peer !== undefined && JSON.stringify(peer.btp) === JSON.stringify(client.peer.btp)) continue;
+      client.stop();
+      this.btpClients.delete(id);
+    }
+    for (const [id, peer] of wanted) {
+      if (this.btpClients.has(id)) continue;
+      const client = new BtpClient({
+        peer,
+        btp: this.config.btp,
+        registry: this.registry,
+        frames: this.frames,
+        logger: this.logger.child({ component: 'btp' }),
+      });
+      this.btpClients.set(id, client);
+      if (this.phase === 'running') client.start();
+    }
+  }
+
+  private requireConfigChanges(): ConfigChanges {
+    if (this.configChanges === undefined) {
+      throw new DaemonError(
+        'ILPD_ERR_CONFIG_CHANGE_REFUSED',
+        'this daemon was started without a config file to change',
+      );
+    }
+    return this.configChanges;
   }
 
   /**
@@ -169,19 +346,13 @@ export class Daemon {
     this.phase = 'starting';
     this.telemetry.start();
     await this.ledger.start();
-    for (const peer of this.config.peers) {
-      await this.ledger.registerPeer({
-        peerId: peer.id,
-        assetCode: peer.assetCode,
-        assetScale: peer.assetScale,
-        maximum: peer.balance.maximum,
-        minimum: peer.balance.minimum,
-      });
-    }
+    // Disabled peers too: their balances stay visible and their limits hold when they come back.
+    for (const peer of this.config.peers) await this.ledger.registerPeer(ledgerAccountOf(peer));
     const http = await this.admin.listen();
+    const admin = await this.adminApi?.listen();
     this.engine.start();
     const btp = await this.btpServer.listen();
-    for (const client of this.btpClients) client.start();
+    for (const client of this.btpClients.values()) client.start();
     if (!this.identity.isSet) await this.learnAddressFromParent();
     this.assertStillStarting();
     this.broadcaster.start();
@@ -190,6 +361,7 @@ export class Daemon {
       address: this.identity.address,
       btp: { host: btp.address, port: btp.port },
       http: { host: http.address, port: http.port },
+      ...(admin === undefined ? {} : { admin: { host: admin.address, port: admin.port } }),
     };
     this.logger.info(
       { ...listening, ledger: this.ledger.backend, peers: this.config.peers.length },
@@ -222,7 +394,8 @@ export class Daemon {
     this.logger.info({ inFlight: this.engine.inFlight.value }, 'ilpd stopping: draining in-flight packets');
     this.btpServer.stopAccepting();
     this.admin.stopAccepting();
-    for (const client of this.btpClients) client.stop();
+    this.adminApi?.stopAccepting();
+    for (const client of this.btpClients.values()) client.stop();
     this.registry.beginDrain(
       encodeReject({
         code: 'T03',
@@ -244,18 +417,24 @@ export class Daemon {
     this.telemetry.stop();
     if (wasStarted) await this.ledger.stop();
     this.admin.closeAll();
+    this.adminApi?.closeAll();
     this.phase = 'stopped';
     this.logger.info('ilpd stopped');
   }
 
   /** True when every in-flight packet was answered within shutdown.drainTimeoutMs. */
-  private async drainInFlight(): Promise<boolean> {
+  private drainInFlight(): Promise<boolean> {
+    return this.withDrainTimeout(this.engine.inFlight.whenIdle());
+  }
+
+  /** True when `idle` resolved within shutdown.drainTimeoutMs. */
+  private async withDrainTimeout(idle: Promise<void>): Promise<boolean> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<boolean>((resolve) => {
       timer = setTimeout(() => resolve(false), this.config.shutdown.drainTimeoutMs);
     });
     try {
-      return await Promise.race([this.engine.inFlight.whenIdle().then(() => true), timeout]);
+      return await Promise.race([idle.then(() => true), timeout]);
     } finally {
       clearTimeout(timer);
     }
@@ -263,8 +442,13 @@ export class Daemon {
 
   /** Retries until the parent answers: a child connector is useless without its address. */
   private async learnAddressFromParent(): Promise<void> {
-    const parent = this.config.peers.find((p) => p.relation === 'parent');
-    if (parent === undefined) throw new Error('no address and no parent: the config loader forbids this');
+    const parent = this.config.peers.find((p) => p.relation === 'parent' && p.enabled);
+    if (parent === undefined) {
+      throw new DaemonError(
+        'ILPD_ERR_CONFIG',
+        'no address and no enabled parent to ask for one: set address, or enable the parent peer',
+      );
+    }
     for (;;) {
       this.assertStillStarting();
       this.logger.info({ parent: parent.id }, 'asking the parent for our address (ILDCP)');
@@ -289,6 +473,16 @@ export class Daemon {
   private assertStillStarting(): void {
     if (this.phase !== 'starting') throw new Error('ilpd was stopped while starting');
   }
+}
+
+function ledgerAccountOf(peer: PeerConfig) {
+  return {
+    peerId: peer.id,
+    assetCode: peer.assetCode,
+    assetScale: peer.assetScale,
+    maximum: peer.balance.maximum,
+    minimum: peer.balance.minimum,
+  };
 }
 
 function isClientPeer(peer: PeerConfig): peer is PeerConfig & { readonly btp: BtpClientSide } {

@@ -112,8 +112,37 @@ export const ERROR_CODES = {
     description:
       'a signed settlement transaction was not confirmed in time: its outcome is unknown until looked up',
   },
-  // Configuration (never reach the packet path: they stop startup).
+  // Operators' peer changes.
+  ILPD_ERR_PEER_DISABLED: {
+    ilpCode: 'F00',
+    description:
+      'the sending peer is disabled or being removed by the operator (its packets in flight drain, new ones are refused)',
+  },
+  // Configuration and its runtime changes (never reach the packet path: they stop startup or are
+  // answered to the operator by the admin API, SIGHUP's log line or `ilpd reload`).
   ILPD_ERR_CONFIG: { ilpCode: 'T00', description: 'the configuration is invalid' },
+  ILPD_ERR_CONFIG_CHANGE_REFUSED: {
+    ilpCode: 'T00',
+    description: 'a valid config that cannot be applied to the running daemon (nothing was changed)',
+  },
+  ILPD_ERR_CONFIG_FILE_CHANGED: {
+    ilpCode: 'T00',
+    description:
+      'the config file changed on disk since ilpd loaded it; reload it before editing it through the API',
+  },
+  ILPD_ERR_CONFIG_WRITE_FAILED: { ilpCode: 'T00', description: 'the config file could not be written' },
+  ILPD_ERR_CONFIG_APPLY_FAILED: {
+    ilpCode: 'T00',
+    description: 'the new config was saved but applying it failed part way; a reload retries it',
+  },
+  // Admin API.
+  ILPD_ERR_ADMIN_UNAUTHORIZED: {
+    ilpCode: 'T00',
+    description: 'the admin API request has no valid bearer token (admin.token)',
+  },
+  ILPD_ERR_ADMIN_BAD_REQUEST: { ilpCode: 'T00', description: 'the admin API request is malformed' },
+  ILPD_ERR_ADMIN_NOT_FOUND: { ilpCode: 'T00', description: 'no such peer (or admin API path)' },
+  ILPD_ERR_ADMIN_CONFLICT: { ilpCode: 'T00', description: 'a peer with that id already exists' },
 } as const satisfies Record<string, DaemonErrorSpec>;
 
 export type DaemonErrorCode = keyof typeof ERROR_CODES;

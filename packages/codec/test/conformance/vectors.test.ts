@@ -1,6 +1,6 @@
-import prepareExample from '../../../../../shared/vectors/ilp_prepare_example01.json';
-import fulfillExample from '../../../../../shared/vectors/ilp_fulfill_example01.json';
-import rejectExample from '../../../../../shared/vectors/ilp_reject_example01.json';
+import prepareExample from '../vectors/ilp_prepare_example01.json';
+import fulfillExample from '../vectors/ilp_fulfill_example01.json';
+import rejectExample from '../vectors/ilp_reject_example01.json';
 import {
   decodeFulfill,
   decodePrepare,

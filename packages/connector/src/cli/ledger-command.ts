@@ -1,6 +1,7 @@
 import { loadConfig } from '../config/load';
 import type { DaemonConfig } from '../config/types';
-import { readBalancesOffline, type OfflineBalances } from '../ledger/offline';
+import { balanceReportJson, type BalanceReport } from '../ledger/balance-report';
+import { readBalancesOffline } from '../ledger/offline';
 
 /** `ilpd ledger balances`: the operator's view of what each peer owes us and we owe it. */
 
@@ -18,8 +19,10 @@ const EXIT_USAGE = 2;
 const HELP = `ilpd ledger — inspect the ledger
 
 Usage:
-  ilpd ledger balances --config <file>    per peer: balance and pending reservations
-           [--json]                       ... as JSON, amounts as decimal strings in base units
+  ilpd ledger balances --config <file>    per peer: balance and pending reservations; per asset: the
+                                          connector's own (liquidity) account
+           [--json]                       ... as JSON, amounts as decimal strings in base units (the
+                                          same document as GET /admin/balances on the running daemon)
   ilpd ledger --help
 
 Balance is from our side: positive = the peer owes us, negative = we owe the peer. "pending in" is
@@ -66,35 +69,15 @@ export async function runLedgerCommand(args: string[], io: LedgerCommandIo): Pro
     io.stderr.write(`${(err as Error).message}\n`);
     return EXIT_USAGE;
   }
-  let balances: OfflineBalances;
+  let balances: BalanceReport;
   try {
     balances = await readBalancesOffline(config);
   } catch (err) {
     io.stderr.write(`ilpd ledger balances: ${(err as Error).message}\n`);
     return EXIT_FAILURE;
   }
-  io.stdout.write(json ? toJson(balances) : toTable(balances));
+  io.stdout.write(json ? `${JSON.stringify(balanceReportJson(balances), null, 2)}\n` : toTable(balances));
   return EXIT_OK;
-}
-
-function toJson(b: OfflineBalances): string {
-  const doc = {
-    backend: b.backend,
-    peers: b.peers.map((p) => ({
-      peerId: p.peerId,
-      assetCode: p.assetCode,
-      assetScale: p.assetScale,
-      balance: p.balance.toString(),
-      pendingIncoming: p.pendingIncoming.toString(),
-      pendingOutgoing: p.pendingOutgoing.toString(),
-    })),
-    liquidity: b.liquidity.map((l) => ({
-      assetCode: l.assetCode,
-      assetScale: l.assetScale,
-      balance: l.balance.toString(),
-    })),
-  };
-  return `${JSON.stringify(doc, null, 2)}\n`;
 }
 
 /** An integer amount in base units as a decimal in asset units: 12345 at scale 2 → "123.45". */
@@ -105,10 +88,10 @@ export function formatAmount(amount: bigint, scale: number): string {
   return negative ? `-${whole}` : whole;
 }
 
-function toTable(b: OfflineBalances): string {
-  if (b.peers.length === 0) return `no peer accounts in the ${b.backend} ledger yet\n`;
+function toTable(b: BalanceReport): string {
+  if (b.balances.length === 0) return `no peer accounts in the ${b.backend} ledger yet\n`;
   const header = ['PEER', 'ASSET', 'BALANCE', 'PENDING IN', 'PENDING OUT'];
-  const rows = b.peers.map((p) => [
+  const rows = b.balances.map((p) => [
     p.peerId,
     p.assetCode,
     formatAmount(p.balance, p.assetScale),

@@ -63,6 +63,7 @@ export function checkCrossFieldRules(doc: ConfigDocument): ConfigProblem[] {
         `${doc.engine.maxQueue * 2} or lower engine.maxQueue, got ${doc.engine.maxQueue}`,
     );
   }
+  checkAdmin(doc, add);
   const replicas = doc.ledger.tigerbeetle.addresses.length;
   if (doc.ledger.backend === 'tigerbeetle' && replicas === 2) {
     add(
@@ -122,6 +123,21 @@ function checkPeers(doc: ConfigDocument, add: Add): void {
       }
     }
   });
+}
+
+function checkAdmin(doc: ConfigDocument, add: Add): void {
+  if (!doc.admin.enabled) return;
+  if (doc.admin.token === undefined) {
+    add(
+      'admin.token',
+      'required when admin.enabled is true: every admin API request must present it; generate one with ' +
+        '`openssl rand -hex 24` and set ILPD_ADMIN__TOKEN',
+    );
+  }
+  if (doc.admin.port !== 0 && (doc.admin.port === doc.http.port || doc.admin.port === doc.btp.port)) {
+    const other = doc.admin.port === doc.http.port ? 'http.port' : 'btp.port';
+    add('admin.port', `must differ from ${other} (${doc.admin.port}), got ${doc.admin.port}`);
+  }
 }
 
 function checkClientUrl(url: string, path: string, add: Add): void {

@@ -12,7 +12,11 @@ import { formatProblem, normalizeDocument, type ConfigProblem } from './validate
 export class ConfigError extends DaemonError {
   readonly problems: readonly string[];
 
-  constructor(source: string, problems: readonly string[]) {
+  constructor(
+    /** Where the config came from, e.g. `in /etc/ilpd/ilpd.yaml`. */
+    readonly source: string,
+    problems: readonly string[],
+  ) {
     const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
     super(
       'ILPD_ERR_CONFIG',
@@ -25,15 +29,31 @@ export class ConfigError extends DaemonError {
 
 /** Reads, validates and freezes the config file; throws a ConfigError (code ILPD_ERR_CONFIG). */
 export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): DaemonConfig {
+  return loadConfigFile(path, env).config;
+}
+
+/** A loaded config and the file text it came from (runtime changes edit and compare that text). */
+export interface LoadedConfigFile {
+  /** Absolute path of the file. */
+  readonly path: string;
+  readonly text: string;
+  readonly config: DaemonConfig;
+}
+
+export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.env): LoadedConfigFile {
   const file = resolve(path);
-  let text: string;
+  const text = readConfigText(file, `in ${path}`);
+  return { path: file, text, config: parseConfig(text, env, dirname(file), `in ${path}`) };
+}
+
+/** The file's text, or a ConfigError that says why it cannot be read. */
+export function readConfigText(file: string, source = `in ${file}`): string {
   try {
-    text = readFileSync(file, 'utf8');
+    return readFileSync(file, 'utf8');
   } catch (err) {
     const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message;
-    throw new ConfigError(`in ${path}`, [`cannot read ${file}: ${reason}`]);
+    throw new ConfigError(source, [`cannot read ${file}: ${reason}`]);
   }
-  return parseConfig(text, env, dirname(file), `in ${path}`);
 }
 
 /**

@@ -251,6 +251,13 @@ const Peer = Type.Object(
       ),
     ),
     settlement: Type.Optional(PeerSettlement),
+    enabled: Type.Boolean({
+      default: true,
+      description:
+        'false: configured but out of service: no BTP session (its connections are refused, a client-role ' +
+        'peer is not dialled), no routes, its Prepares get F00; its ledger account and balance are kept. ' +
+        'Switching it off at runtime (admin API, SIGHUP) first drains its packets in flight.',
+    }),
     sendRoutes: Type.Boolean({
       derivedDefault: '`true`, `false` for children',
       description: 'Whether we broadcast our routes to this peer (CCP).',
@@ -428,6 +435,32 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    admin: Type.Object(
+      {
+        enabled: Type.Boolean({
+          default: false,
+          description:
+            'Serve the write side of the admin API (add, change, disable, remove peers; reload the config) ' +
+            'on its own listener. Off by default; every request needs admin.token.',
+        }),
+        host: Host(
+          '127.0.0.1',
+          'Interface of the admin write API; keep it on loopback (or behind a proxy you trust).',
+        ),
+        port: Port(7781, 'Admin write API port (0 = any free port); must differ from http.port.'),
+        token: Type.Optional(
+          Type.String({
+            minLength: 16,
+            secret: true,
+            expected: 'a random string of at least 16 characters (e.g. from `openssl rand -hex 24`)',
+            description:
+              'Bearer token of the admin write API (`Authorization: Bearer <token>`); required when ' +
+              'admin.enabled. Prefer the environment: ILPD_ADMIN__TOKEN.',
+          }),
+        ),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     log: Type.Object(
       {
         level: Type.Union(
@@ -442,6 +475,12 @@ export const ConfigSchema = Type.Object(
           ],
           { default: 'info', description: 'pino log level; per-packet logs appear only at debug and trace.' },
         ),
+        format: Type.Union([Type.Literal('auto'), Type.Literal('json'), Type.Literal('pretty')], {
+          default: 'auto',
+          description:
+            'auto: human-readable lines when stdout is a terminal, JSON lines otherwise; json or pretty to ' +
+            'force one (`ilpd start --log-format` overrides this key).',
+        }),
       },
       { additionalProperties: false, default: {} },
     ),

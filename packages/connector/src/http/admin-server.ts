@@ -1,13 +1,15 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { DaemonConfig } from '../config/types';
-import type { PeerBalance } from '../ledger/types';
+import { balanceReportJson, type BalanceReport } from '../ledger/balance-report';
 import type { Logger } from '../telemetry/logger';
 import type { DaemonMetrics } from '../telemetry/metrics';
 
 export interface AdminPeer {
   readonly id: string;
   readonly relation: string;
+  /** false: configured but out of service (no session, packets refused). */
+  readonly enabled: boolean;
   readonly connected: boolean;
   readonly assetCode: string;
   readonly assetScale: number;
@@ -34,7 +36,8 @@ export interface AdminServerOptions {
   routes(): readonly AdminRoute[];
   /** Routing-protocol state (CCP sessions, epochs) shown next to the routes. */
   routingStatus(): Record<string, unknown>;
-  balances(): Promise<readonly PeerBalance[]>;
+  /** Peer and liquidity accounts: the same report as `ilpd ledger balances --json`. */
+  balances(): Promise<BalanceReport>;
 }
 
 /**
@@ -111,8 +114,7 @@ export class AdminServer {
         sendJson(res, 200, { routes: this.options.routes(), routing: this.options.routingStatus() });
         return;
       case '/admin/balances': {
-        const balances = await this.options.balances();
-        sendJson(res, 200, { balances: balances.map(balanceJson) });
+        sendJson(res, 200, balanceReportJson(await this.options.balances()));
         return;
       }
       default:
@@ -122,18 +124,6 @@ export class AdminServer {
         });
     }
   }
-}
-
-/** Amounts as decimal strings: JSON numbers lose precision above 2^53. */
-function balanceJson(b: PeerBalance): Record<string, string | number> {
-  return {
-    peerId: b.peerId,
-    assetCode: b.assetCode,
-    assetScale: b.assetScale,
-    balance: b.balance.toString(),
-    pendingIncoming: b.pendingIncoming.toString(),
-    pendingOutgoing: b.pendingOutgoing.toString(),
-  };
 }
 
 function sendJson(

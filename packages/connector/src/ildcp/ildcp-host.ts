@@ -15,13 +15,19 @@ export interface IldcpHostOptions {
  * address lookup fails for other relations). Answers are built once per child and reused.
  */
 export class IldcpHost implements IldcpRequestHandler {
-  private readonly peers: Map<string, PeerConfig>;
+  private peers: Map<string, PeerConfig>;
   private readonly identity: NodeIdentity;
   private readonly answers = new Map<string, Buffer>();
 
   constructor(options: IldcpHostOptions) {
     this.peers = new Map(options.peers.map((peer) => [peer.id, peer]));
     this.identity = options.identity;
+  }
+
+  /** A new peer set (runtime config change): answers are rebuilt, a child's asset may have changed. */
+  setPeers(peers: readonly PeerConfig[]): void {
+    this.peers = new Map(peers.map((peer) => [peer.id, peer]));
+    this.answers.clear();
   }
 
   answer(fromPeer: string, _prepare: PrepareView): Buffer {

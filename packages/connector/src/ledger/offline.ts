@@ -2,16 +2,10 @@ import { existsSync } from 'node:fs';
 import type { DaemonConfig } from '../config/types';
 import { SqliteLedgerStore } from './embedded/sqlite-store';
 import { embeddedPath } from './index';
+import { sortedReport, type BalanceReport } from './balance-report';
 import type { LiquidityBalance } from './inspect';
 import { readTigerBeetleBalances } from './tigerbeetle/read-balances';
 import type { PeerBalance } from './types';
-
-export interface OfflineBalances {
-  readonly backend: DaemonConfig['ledger']['backend'];
-  /** Sorted by peer id, then asset code. */
-  readonly peers: PeerBalance[];
-  readonly liquidity: LiquidityBalance[];
-}
 
 /**
  * Balances read without starting a ledger: no recovery, no writes, no lock, so it works beside a
@@ -20,13 +14,13 @@ export interface OfflineBalances {
  * looked up on the cluster (ids are derived from peer and asset). Throws when the store is missing or
  * the cluster does not answer within ledger.tigerbeetle.requestTimeoutMs.
  */
-export async function readBalancesOffline(config: DaemonConfig): Promise<OfflineBalances> {
+export async function readBalancesOffline(config: DaemonConfig): Promise<BalanceReport> {
   if (config.ledger.backend === 'tigerbeetle') {
     const read = await readTigerBeetleBalances(
       config.ledger.tigerbeetle,
       config.peers.map((p) => ({ peerId: p.id, assetCode: p.assetCode, assetScale: p.assetScale })),
     );
-    return { backend: 'tigerbeetle', peers: sortPeers(read.peers), liquidity: read.liquidity };
+    return sortedReport({ backend: 'tigerbeetle', balances: read.peers, liquidity: read.liquidity });
   }
   const path = embeddedPath(config.ledger, config.configDir);
   if (!existsSync(path)) {
@@ -51,9 +45,5 @@ export async function readBalancesOffline(config: DaemonConfig): Promise<Offline
       pendingOutgoing: snapshot.pendingOut.get(a.id) ?? 0n,
     });
   }
-  return { backend: 'embedded', peers: sortPeers(peers), liquidity };
-}
-
-function sortPeers(peers: PeerBalance[]): PeerBalance[] {
-  return peers.sort((x, y) => x.peerId.localeCompare(y.peerId) || x.assetCode.localeCompare(y.assetCode));
+  return sortedReport({ backend: 'embedded', balances: peers, liquidity });
 }

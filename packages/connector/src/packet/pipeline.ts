@@ -1,6 +1,6 @@
 import { forwardPrepare, type PrepareView } from '@ilpd/codec';
 import type { Logger } from 'pino';
-import type { DaemonConfig } from '../config/types';
+import type { DaemonConfig, PeerConfig } from '../config/types';
 import { DaemonError, ilpCodeOf } from '../errors';
 import type { Ledger, PacketHandle } from '../ledger/types';
 import { addressOrEmpty } from '../node-identity';
@@ -15,11 +15,11 @@ import {
   type PeerLink,
 } from '../ports';
 import type { RoutingTable } from '../routing/routing-table';
-import { buildPeerStates, type PeerState } from './peer-state';
+import { PeerTable, type PeerState } from './peer-state';
 import { rejectFromError } from './reject';
 import { outgoingExpiryMs, type ExpiryPolicy } from './stages/expiry';
 import { checkResponse } from './stages/fulfillment';
-import { FxConverter } from './stages/fx';
+import { FxConverter, type FxSettings } from './stages/fx';
 import { answerPeerProtocol, isPeerProtocolDestination } from './stages/local-destinations';
 import { checkMaxPacketAmount } from './stages/max-packet-amount';
 import { selectNextHop } from './stages/route';
@@ -55,8 +55,8 @@ export class PacketPipeline implements PacketProcessor {
   private readonly ildcpHost: IldcpRequestHandler;
   private readonly ccp: CcpMessageHandler;
   private readonly clock: Clock;
-  private readonly peers: Map<string, PeerState>;
-  private readonly fx: FxConverter;
+  private readonly peers: PeerTable;
+  private fx: FxConverter;
   private readonly expiryPolicy: ExpiryPolicy;
 
   constructor(options: PacketPipelineOptions) {
@@ -70,9 +70,24 @@ export class PacketPipeline implements PacketProcessor {
     this.ccp = options.ccp;
     this.clock = options.clock ?? systemClock;
     // Token buckets refill on the monotonic clock: a wall-clock step must not stall or flood them.
-    this.peers = buildPeerStates(options.config.peers, this.clock.monotonic());
+    this.peers = new PeerTable(options.config.peers, this.clock.monotonic());
     this.fx = new FxConverter(options.config.fx);
     this.expiryPolicy = options.config.packet;
+  }
+
+  /**
+   * A new peer set and FX settings (runtime config change), in effect for the next packet: disabled
+   * peers' Prepares are refused from now on, packets already past that check finish normally.
+   */
+  applyPeers(peers: readonly PeerConfig[], fx: FxSettings): void {
+    this.peers.apply(peers, this.clock.monotonic());
+    // Rates are cached per peer pair: a peer id may now stand for another asset or rate.
+    this.fx = new FxConverter(fx);
+  }
+
+  /** Resolves once none of these peers takes part in a packet in flight (ledger settled too). */
+  whenPeersIdle(peerIds: readonly string[]): Promise<void> {
+    return this.peers.whenIdle(peerIds);
   }
 
   /** The Reject for a packet that failed decode/validate (receivedAt from `clock.monotonic()`). */
@@ -89,12 +104,31 @@ export class PacketPipeline implements PacketProcessor {
   }
 
   private async forward(fromPeer: string, prepare: PrepareView, receivedAt: number): Promise<Buffer> {
+    const incoming = this.peers.get(fromPeer);
+    if (incoming === undefined) {
+      return this.rejectLocally(
+        fromPeer,
+        undefined,
+        new DaemonError('ILPD_ERR_BAD_REQUEST', `unknown peer ${fromPeer}`),
+        receivedAt,
+      );
+    }
+    if (!incoming.enabled) {
+      return this.rejectLocally(
+        fromPeer,
+        undefined,
+        new DaemonError('ILPD_ERR_PEER_DISABLED', `peer ${fromPeer} is disabled by the operator`),
+        receivedAt,
+      );
+    }
+    // Counted from here until its ledger reservation is settled, so draining a peer never closes its
+    // session under a packet whose Fulfill or Reject is still to be relayed or recorded.
+    incoming.beginPacket();
+    let outgoing: PeerState | undefined;
     let toPeer: string | undefined;
     let handle: PacketHandle | undefined;
     try {
       const now = this.clock.now();
-      const incoming = this.peers.get(fromPeer);
-      if (incoming === undefined) throw new DaemonError('ILPD_ERR_BAD_REQUEST', `unknown peer ${fromPeer}`);
       const expiresAtMs = outgoingExpiryMs(prepare.expiresAtMs, now, this.expiryPolicy);
       const amount = prepare.amount;
       checkMaxPacketAmount(amount, incoming.config.maxPacketAmount);
@@ -103,11 +137,16 @@ export class PacketPipeline implements PacketProcessor {
       incoming.throughputLimiter?.take(amount, tick);
       const nextHop = selectNextHop(this.routingTable, prepare.destination, fromPeer);
       toPeer = nextHop;
-      const outgoing = this.peers.get(nextHop);
-      if (outgoing === undefined) throw new DaemonError('ILPD_ERR_UNREACHABLE', `no peer ${nextHop}`);
+      const next = this.peers.get(nextHop);
+      if (next === undefined) throw new DaemonError('ILPD_ERR_UNREACHABLE', `no peer ${nextHop}`);
+      if (!next.enabled) {
+        throw new DaemonError('ILPD_ERR_PEER_UNREACHABLE', `next hop ${nextHop} is disabled by the operator`);
+      }
       if (!this.peerLink.isConnected(nextHop)) {
         throw new DaemonError('ILPD_ERR_PEER_UNREACHABLE', `next hop ${nextHop} is not connected`);
       }
+      outgoing = next;
+      outgoing.beginPacket();
       const outgoingAmount = this.fx.convert(amount, incoming, outgoing);
       // Both peers' limits are enforced atomically by the ledger (T04 / T03 / T00 from its errors). A
       // zero-value packet changes no balance and cannot move a limit, so it skips the ledger.
@@ -144,6 +183,9 @@ export class PacketPipeline implements PacketProcessor {
     } catch (err) {
       if (handle !== undefined) await this.voidQuietly(handle);
       return this.rejectLocally(fromPeer, toPeer, err, receivedAt);
+    } finally {
+      incoming.endPacket();
+      outgoing?.endPacket();
     }
   }
 

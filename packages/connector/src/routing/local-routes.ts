@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import type { DaemonConfig } from '../config/types';
+import type { PeerConfig } from '../config/types';
 import { childAddress } from '../node-identity';
 import type { Route } from './routing-table';
 
@@ -14,24 +14,25 @@ export function routeAuth(secret: Buffer, prefix: string): Buffer {
 }
 
 /**
- * Routes we own regardless of what peers tell us: our own address (no next hop: nothing is delivered
+ * Routes we own regardless of what peers tell us (for the enabled peers given): our own address (no next hop: nothing is delivered
  * to us, so such packets are F02 instead of leaking to the default route), one per child
  * (`<our address>.<peer id>`), and the first parent as the default route for the whole allocation
  * scheme (prefix `g` for `g.*` addresses, as ilp-connector's defaultRoute 'auto').
  */
 export function buildLocalRoutes(
-  config: DaemonConfig,
+  peers: Iterable<PeerConfig>,
   ownAddress: string,
   secret: Buffer,
 ): Map<string, Route> {
   const routes = new Map<string, Route>();
   routes.set(ownAddress, { nextHop: '', path: [], auth: routeAuth(secret, ownAddress) });
-  const parent = config.peers.find((peer) => peer.relation === 'parent');
+  const list = [...peers];
+  const parent = list.find((peer) => peer.relation === 'parent');
   if (parent !== undefined) {
     const globalPrefix = globalPrefixOf(ownAddress);
     routes.set(globalPrefix, { nextHop: parent.id, path: [], auth: routeAuth(secret, globalPrefix) });
   }
-  for (const peer of config.peers) {
+  for (const peer of list) {
     if (peer.relation !== 'child') continue;
     const address = childAddress(ownAddress, peer.id);
     routes.set(address, { nextHop: peer.id, path: [], auth: routeAuth(secret, address) });

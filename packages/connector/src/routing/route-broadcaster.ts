@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { CcpRoute, CcpRouteControlRequest, CcpRouteUpdateRequest } from '@ilpd/codec';
 import type { Logger } from 'pino';
-import type { DaemonConfig, PeerConfig } from '../config/types';
+import type { DaemonConfig, PeerConfig, StaticRoute } from '../config/types';
 import { DaemonError } from '../errors';
 import { systemClock, type Clock } from '../ports';
 import type { CcpMessageHandler, NodeIdentity, PeerLifecycleListener, PeerLink } from '../ports';
@@ -47,8 +47,9 @@ export class RouteBroadcaster implements PeerLifecycleListener, CcpMessageHandle
   private readonly logger: Logger;
   private readonly clock: Clock;
   private readonly secret: Buffer;
-  private readonly peerConfigs: Map<string, PeerConfig>;
-  private readonly staticRoutes: Map<string, string>;
+  /** The enabled peers: a disabled or removed peer has no CCP session and no local or static route. */
+  private peerConfigs: Map<string, PeerConfig>;
+  private staticRoutes: Map<string, string>;
   private readonly forwardingTable = new ForwardingTable();
   private readonly ccpPeers = new Map<string, CcpPeer>();
   private localRoutes = new Map<string, Route>();
@@ -65,8 +66,36 @@ export class RouteBroadcaster implements PeerLifecycleListener, CcpMessageHandle
     this.logger = options.logger;
     this.clock = options.clock ?? systemClock;
     this.secret = options.routingSecret ?? randomBytes(32);
-    this.peerConfigs = new Map(options.config.peers.map((peer) => [peer.id, peer]));
+    this.peerConfigs = enabledById(options.config.peers);
     this.staticRoutes = new Map(options.config.routes.map((route) => [route.prefix, route.peer]));
+  }
+
+  /**
+   * A new peer set and static routes (runtime config change). CCP sessions of peers that left or whose
+   * route settings changed end (their routes are withdrawn); local and static routes are recomputed;
+   * connected peers new to the set start CCP.
+   */
+  applyPeers(peers: readonly PeerConfig[], routes: readonly StaticRoute[]): void {
+    const before = [...this.localRoutes.keys(), ...this.staticRoutes.keys()];
+    const next = enabledById(peers);
+    for (const [id, old] of this.peerConfigs) {
+      const now = next.get(id);
+      const same =
+        now !== undefined &&
+        now.relation === old.relation &&
+        now.sendRoutes === old.sendRoutes &&
+        now.receiveRoutes === old.receiveRoutes;
+      if (!same) this.removePeer(id);
+    }
+    this.peerConfigs = next;
+    this.staticRoutes = new Map(routes.map((route) => [route.prefix, route.peer]));
+    if (!this.started) return;
+    this.localRoutes = buildLocalRoutes(this.peerConfigs.values(), this.ownAddress, this.secret);
+    this.updatePrefixes(new Set([...before, ...this.localRoutes.keys(), ...this.staticRoutes.keys()]));
+    if (!this.config.routing.broadcast) return;
+    for (const id of this.peerConfigs.keys()) {
+      if (!this.ccpPeers.has(id) && this.peerLink.isConnected(id)) this.addPeer(id);
+    }
   }
 
   /** Loads local and static routes and starts CCP with connected peers. Needs our address. */
@@ -74,12 +103,12 @@ export class RouteBroadcaster implements PeerLifecycleListener, CcpMessageHandle
     if (this.started) return;
     this.ownAddress = this.identity.address;
     this.globalPrefix = globalPrefixOf(this.ownAddress);
-    this.localRoutes = buildLocalRoutes(this.config, this.ownAddress, this.secret);
+    this.localRoutes = buildLocalRoutes(this.peerConfigs.values(), this.ownAddress, this.secret);
     this.started = true;
     this.updatePrefixes([...this.localRoutes.keys(), ...this.staticRoutes.keys()]);
     if (!this.config.routing.broadcast) return;
-    for (const peer of this.config.peers) {
-      if (this.peerLink.isConnected(peer.id)) this.addPeer(peer.id);
+    for (const id of this.peerConfigs.keys()) {
+      if (this.peerLink.isConnected(id)) this.addPeer(id);
     }
     const { broadcastIntervalMs, routeExpiryMs } = this.config.routing;
     this.expiryTimer = setInterval(
@@ -281,4 +310,8 @@ export class RouteBroadcaster implements PeerLifecycleListener, CcpMessageHandle
       if (below !== prefix) this.updateForwardingRoute(below, this.routingTable.get(below));
     }
   }
+}
+
+function enabledById(peers: readonly PeerConfig[]): Map<string, PeerConfig> {
+  return new Map(peers.filter((peer) => peer.enabled).map((peer) => [peer.id, peer]));
 }

@@ -13,17 +13,32 @@ export const PACKET_DURATION_BUCKETS = [
 const LEDGER_BATCH_BUCKETS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000];
 const LEDGER_FLUSH_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
 
+/** A peer's configured balance limits, in its smallest unit (undefined = unlimited). */
+export interface PeerLimits {
+  readonly peerId: string;
+  readonly assetCode: string;
+  readonly assetScale: number;
+  readonly minimum?: bigint;
+  readonly maximum?: bigint;
+}
+
 /** Read on every scrape; wired by the composition root once the components exist. */
 export interface MetricSources {
   packetsInFlight(): number;
+  /** engine.maxQueue: beyond this many packets in flight, Prepares get T03. */
+  engineMaxQueue(): number;
   engineQueueDepth(): number;
+  /** Micro-batches handed to the engine's worker pool since start (0 when decoding inline). */
+  engineBatches(): number;
+  /** The enabled peers now configured (peers added or removed at runtime come and go here). */
   peers(): Iterable<{ readonly peerId: string; readonly connected: boolean }>;
+  peerLimits(): Iterable<PeerLimits>;
   ledgerReady(): boolean;
   balances(): Promise<readonly PeerBalance[]>;
   frames: FrameCounters;
 }
 
-export type AuthFailureReason = 'bad_token' | 'unknown_peer' | 'malformed' | 'timeout';
+export type AuthFailureReason = 'bad_token' | 'unknown_peer' | 'disabled' | 'malformed' | 'timeout';
 
 export class DaemonMetrics {
   readonly registry = new Registry();
@@ -34,6 +49,8 @@ export class DaemonMetrics {
   readonly ledgerFlushes: Counter<'result'>;
   readonly telemetryFlushes: Counter;
   readonly authFailures: Counter<'reason'>;
+  readonly configChanges: Counter<'source' | 'result'>;
+  readonly configLastChangeSuccessful: Gauge;
   private sources: MetricSources | undefined;
 
   constructor() {
@@ -81,6 +98,18 @@ export class DaemonMetrics {
       labelNames: ['reason'],
       registers,
     });
+    this.configChanges = new Counter({
+      name: 'ilpd_config_changes_total',
+      help: 'Runtime config changes (admin API, SIGHUP, ilpd reload), by source (admin, reload) and result (applied, refused, failed).',
+      labelNames: ['source', 'result'],
+      registers,
+    });
+    this.configLastChangeSuccessful = new Gauge({
+      name: 'ilpd_config_last_change_successful',
+      help: '1 when the last runtime config change (or the startup config) was applied; 0 when it was refused or failed.',
+      registers,
+    });
+    this.configLastChangeSuccessful.set(1);
     this.registerScrapeGauges(registers);
   }
 
@@ -104,6 +133,26 @@ export class DaemonMetrics {
       },
     });
     new Gauge({
+      name: 'ilpd_engine_max_queue',
+      help: 'engine.maxQueue: packets in flight beyond which Prepares get T03.',
+      registers,
+      collect() {
+        this.set(self()?.engineMaxQueue() ?? 0);
+      },
+    });
+    new Counter({
+      name: 'ilpd_engine_batches_total',
+      help: 'Micro-batches of packets handed to the engine worker pool (stays 0 when decoding inline).',
+      registers,
+      collect() {
+        const sources = self();
+        if (sources === undefined) return;
+        this.reset();
+        const total = sources.engineBatches();
+        if (total > 0) this.inc(total);
+      },
+    });
+    new Gauge({
       name: 'ilpd_engine_queue_depth',
       help: 'Packets waiting for or in decoding in the engine worker pool (0 when decoding inline).',
       registers,
@@ -113,11 +162,29 @@ export class DaemonMetrics {
     });
     new Gauge({
       name: 'ilpd_peer_connected',
-      help: '1 while the configured peer has an authenticated BTP session.',
+      help: '1 while the configured (enabled) peer has an authenticated BTP session.',
       labelNames: ['peer'],
       registers,
       collect() {
+        // Reset first: a peer removed or disabled at runtime must not leave a stale series behind.
+        this.reset();
         for (const peer of self()?.peers() ?? []) this.set({ peer: peer.peerId }, peer.connected ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'ilpd_peer_balance_limit',
+      help: 'Configured balance limit in whole asset units, by bound: maximum (most the peer may owe us) and minimum (most we may owe it, <= 0); absent = unlimited.',
+      labelNames: ['peer', 'asset', 'bound'],
+      registers,
+      collect() {
+        this.reset();
+        for (const p of self()?.peerLimits() ?? []) {
+          const labels = { peer: p.peerId, asset: p.assetCode };
+          if (p.maximum !== undefined)
+            this.set({ ...labels, bound: 'maximum' }, toUnits(p.maximum, p.assetScale));
+          if (p.minimum !== undefined)
+            this.set({ ...labels, bound: 'minimum' }, toUnits(p.minimum, p.assetScale));
+        }
       },
     });
     new Gauge({

@@ -13,19 +13,32 @@ export type AuthResult =
   | { readonly ok: false; readonly reason: AuthFailureReason };
 
 export class ServerPeerAuthenticator {
-  private readonly byId = new Map<string, { peer: PeerConfig; token: Buffer }>();
+  private byId = new Map<string, { peer: PeerConfig; token: Buffer }>();
+  private disabled = new Set<string>();
 
   constructor(peers: readonly PeerConfig[]) {
+    this.setPeers(peers);
+  }
+
+  /** A new peer set (runtime config change): only enabled server-role peers can authenticate. */
+  setPeers(peers: readonly PeerConfig[]): void {
+    const byId = new Map<string, { peer: PeerConfig; token: Buffer }>();
+    const disabled = new Set<string>();
     for (const peer of peers) {
-      if (peer.btp.role === 'server')
-        this.byId.set(peer.id, { peer, token: Buffer.from(peer.btp.authToken, 'utf8') });
+      if (peer.btp.role !== 'server') continue;
+      if (peer.enabled) byId.set(peer.id, { peer, token: Buffer.from(peer.btp.authToken, 'utf8') });
+      else disabled.add(peer.id);
     }
+    this.byId = byId;
+    this.disabled = disabled;
   }
 
   authenticate(request: BtpAuth): AuthResult {
     if (request.username !== '') {
       const entry = this.byId.get(request.username);
-      if (entry === undefined) return { ok: false, reason: 'unknown_peer' };
+      if (entry === undefined) {
+        return { ok: false, reason: this.disabled.has(request.username) ? 'disabled' : 'unknown_peer' };
+      }
       return tokensEqual(entry.token, request.token)
         ? { ok: true, peer: entry.peer }
         : { ok: false, reason: 'bad_token' };

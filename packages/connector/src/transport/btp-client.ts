@@ -43,6 +43,11 @@ export class BtpClient {
     return this.options.peer.id;
   }
 
+  /** The config this client dials with (a changed peer gets a new client). */
+  get peer(): PeerConfig {
+    return this.options.peer;
+  }
+
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;

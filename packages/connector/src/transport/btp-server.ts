@@ -52,6 +52,11 @@ export class BtpServer {
     this.wss.on('error', (err) => options.logger.error({ err }, 'BTP listener error'));
   }
 
+  /** A new peer set (runtime config change): who may authenticate from the next connection on. */
+  setPeers(peers: readonly PeerConfig[]): void {
+    this.authenticator.setPeers(peers);
+  }
+
   get isListening(): boolean {
     return this.listening;
   }

@@ -31,8 +31,17 @@ export class PeerRegistry implements PeerLink, BtpRequester {
   private handler: IlpHandler | undefined;
   private subProtocols: BtpSubProtocolHandler | undefined;
   private drainRejectFrame: Buffer | undefined;
+  /** The enabled peers: only they may have a session. */
+  private peers: readonly PeerConfig[];
 
-  constructor(private readonly options: PeerRegistryOptions) {}
+  constructor(private readonly options: PeerRegistryOptions) {
+    this.peers = options.peers.filter((peer) => peer.enabled);
+  }
+
+  /** A new peer set (runtime config change). Sessions of peers leaving it are closed by closePeer. */
+  setPeers(peers: readonly PeerConfig[]): void {
+    this.peers = peers.filter((peer) => peer.enabled);
+  }
 
   /** The packet path that answers incoming Prepares; set once by the composition root. */
   setIlpHandler(handler: IlpHandler): void {
@@ -68,15 +77,23 @@ export class PeerRegistry implements PeerLink, BtpRequester {
     return this.sessions.get(peerId)?.isOpen ?? false;
   }
 
-  /** Every configured peer with its connection state (for metrics and /admin/peers). */
+  /** Every enabled peer with its connection state (for metrics). */
   *peerStates(): Iterable<{ readonly peerId: string; readonly connected: boolean }> {
-    for (const peer of this.options.peers) yield { peerId: peer.id, connected: this.isConnected(peer.id) };
+    for (const peer of this.peers) yield { peerId: peer.id, connected: this.isConnected(peer.id) };
   }
 
-  /** Makes an authenticated socket the peer's session, replacing (and closing) any previous one. */
-  attach(peerId: string, ws: WebSocket, socket?: CorkableSocket): PeerSession {
+  /**
+   * Makes an authenticated socket the peer's session, replacing (and closing) any previous one. A
+   * peer disabled or removed meanwhile (its authentication raced the change) is closed instead.
+   */
+  attach(peerId: string, ws: WebSocket, socket?: CorkableSocket): PeerSession | undefined {
     const handler = this.handler;
     if (handler === undefined) throw new Error('PeerRegistry.attach before setIlpHandler');
+    if (!this.peers.some((peer) => peer.id === peerId)) {
+      this.options.logger.info({ peer: peerId }, 'BTP session refused: the peer is disabled or removed');
+      ws.close(CLOSE_POLICY, 'peer is disabled');
+      return undefined;
+    }
     const session = new PeerSession(peerId, ws, socket, this.options.session, {
       handler,
       subProtocols: this.subProtocols,
@@ -100,6 +117,14 @@ export class PeerRegistry implements PeerLink, BtpRequester {
   /** From now on new Prepares are answered with this Reject instead of entering the packet path. */
   beginDrain(reject: Buffer): void {
     this.drainRejectFrame = reject;
+  }
+
+  /** Closes the peer's session, if any (after its packets drained: pending requests would fail T01). */
+  async closePeer(peerId: string, reason: string): Promise<void> {
+    const session = this.sessions.get(peerId);
+    if (session === undefined) return;
+    this.options.logger.info({ peer: peerId, reason }, 'closing BTP session');
+    await session.close(CLOSE_POLICY, reason);
   }
 
   /** Closes every session (pending outgoing requests fail with ILPD_ERR_PEER_UNREACHABLE). */

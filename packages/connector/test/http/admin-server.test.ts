@@ -14,20 +14,26 @@ describe('AdminServer', () => {
       metrics: new DaemonMetrics(),
       logger: pino({ level: 'silent' }),
       readiness: () => readiness,
-      peers: () => [{ id: 'alice', relation: 'child', connected: true, assetCode: 'USD', assetScale: 9 }],
+      peers: () => [
+        { id: 'alice', relation: 'child', enabled: true, connected: true, assetCode: 'USD', assetScale: 9 },
+      ],
       routes: () => [{ prefix: 'test.me.alice', nextHop: 'alice', path: [] }],
       routingStatus: () => ({ currentEpoch: 3 }),
       balances: () =>
-        Promise.resolve([
-          {
-            peerId: 'alice',
-            assetCode: 'USD',
-            assetScale: 9,
-            balance: 18446744073709551615n,
-            pendingIncoming: 0n,
-            pendingOutgoing: -3n,
-          },
-        ]),
+        Promise.resolve({
+          backend: 'embedded',
+          balances: [
+            {
+              peerId: 'alice',
+              assetCode: 'USD',
+              assetScale: 9,
+              balance: 18446744073709551615n,
+              pendingIncoming: 0n,
+              pendingOutgoing: -3n,
+            },
+          ],
+          liquidity: [{ assetCode: 'USD', assetScale: 9, balance: -18446744073709551615n }],
+        }),
     });
     const address = await server.listen();
     base = `http://127.0.0.1:${address.port}`;
@@ -57,15 +63,19 @@ describe('AdminServer', () => {
     expect(await res.json()).toEqual({ status: 'not ready', reasons: ['ledger (embedded) is not ready'] });
   });
 
-  it('lists peers, routes and balances as JSON, amounts as decimal strings', async () => {
+  it('lists peers, routes and balances (peer and liquidity accounts) as JSON, amounts as decimal strings', async () => {
     expect(await (await fetch(`${base}/admin/peers`)).json()).toEqual({
-      peers: [{ id: 'alice', relation: 'child', connected: true, assetCode: 'USD', assetScale: 9 }],
+      peers: [
+        { id: 'alice', relation: 'child', enabled: true, connected: true, assetCode: 'USD', assetScale: 9 },
+      ],
     });
     expect(await (await fetch(`${base}/admin/routes`)).json()).toEqual({
       routes: [{ prefix: 'test.me.alice', nextHop: 'alice', path: [] }],
       routing: { currentEpoch: 3 },
     });
     expect(await (await fetch(`${base}/admin/balances`)).json()).toEqual({
+      backend: 'embedded',
+      liquidity: [{ assetCode: 'USD', assetScale: 9, balance: '-18446744073709551615' }],
       balances: [
         {
           peerId: 'alice',

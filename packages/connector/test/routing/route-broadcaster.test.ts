@@ -51,6 +51,45 @@ describe('RouteBroadcaster', () => {
     for (const n of nodes.splice(0)) n.broadcaster.stop();
   });
 
+  it('recomputes local and static routes when peers are added, disabled or removed at runtime', () => {
+    const n = node('n', meshConfig('test.n', [peer('alice', 'child'), peer('carol')]));
+    n.broadcaster.start();
+    n.broadcaster.applyPeers(
+      [
+        peer('alice', 'child', { enabled: false }),
+        peer('carol'),
+        peer('dave', 'child'),
+        peer('up', 'parent'),
+      ],
+      [
+        { prefix: 'test.x', peer: 'carol' },
+        { prefix: 'test.y', peer: 'alice' },
+      ],
+    );
+    expect(n.routingTable.toJSON()).toEqual({
+      test: { nextHop: 'up', path: '' },
+      'test.n': { nextHop: '', path: '' },
+      'test.n.dave': { nextHop: 'dave', path: '' },
+      'test.x': { nextHop: 'carol', path: '' },
+    });
+    n.broadcaster.applyPeers([peer('alice', 'child')], []);
+    expect(n.routingTable.toJSON()).toEqual({
+      'test.n': { nextHop: '', path: '' },
+      'test.n.alice': { nextHop: 'alice', path: '' },
+    });
+  });
+
+  it('withdraws the routes learned from a peer that is removed at runtime', async () => {
+    const a = node('a', meshConfig('test.a', [peer('b')]));
+    const b = node('b', meshConfig('test.b', [peer('a')]));
+    a.broadcaster.start();
+    b.broadcaster.start();
+    connect(a, 'b', b, 'a');
+    await waitFor(() => a.nextHopFor('test.b.x') === 'b');
+    a.broadcaster.applyPeers([], []);
+    expect(a.nextHopFor('test.b.x')).toBeUndefined();
+  });
+
   it('installs local routes: our address, each child, the parent as default, static routes', () => {
     const n = node(
       'n',

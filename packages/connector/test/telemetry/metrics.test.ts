@@ -11,10 +11,16 @@ describe('DaemonMetrics', () => {
     frames.countIn(99);
     metrics.collectFrom({
       packetsInFlight: () => 3,
+      engineMaxQueue: () => 2000,
       engineQueueDepth: () => 2,
+      engineBatches: () => 17,
       peers: () => [
         { peerId: 'alice', connected: true },
         { peerId: 'bob', connected: false },
+      ],
+      peerLimits: () => [
+        { peerId: 'alice', assetCode: 'USD', assetScale: 2, minimum: -500n, maximum: 1000n },
+        { peerId: 'bob', assetCode: 'USD', assetScale: 2 },
       ],
       ledgerReady: () => true,
       balances: () =>
@@ -34,6 +40,12 @@ describe('DaemonMetrics', () => {
     expect(contentType).toMatch(/^text\/plain/);
     expect(body).toContain('ilpd_packets_in_flight 3');
     expect(body).toContain('ilpd_engine_queue_depth 2');
+    expect(body).toContain('ilpd_engine_max_queue 2000');
+    expect(body).toContain('ilpd_engine_batches_total 17');
+    expect(body).toContain('ilpd_peer_balance_limit{peer="alice",asset="USD",bound="maximum"} 10');
+    expect(body).toContain('ilpd_peer_balance_limit{peer="alice",asset="USD",bound="minimum"} -5');
+    expect(body).not.toMatch(/ilpd_peer_balance_limit\{peer="bob"/);
+    expect(body).toContain('ilpd_config_last_change_successful 1');
     expect(body).toContain('ilpd_peer_connected{peer="alice"} 1');
     expect(body).toContain('ilpd_peer_connected{peer="bob"} 0');
     expect(body).toContain('ilpd_peer_balance{peer="alice",asset="USD"} -1.5');
@@ -45,13 +57,40 @@ describe('DaemonMetrics', () => {
     expect(body).toContain('process_cpu_seconds_total');
   });
 
+  it('drops the series of a peer that is no longer configured', async () => {
+    const metrics = new DaemonMetrics();
+    let peers = [
+      { peerId: 'alice', connected: true },
+      { peerId: 'carol', connected: false },
+    ];
+    metrics.collectFrom({
+      packetsInFlight: () => 0,
+      engineMaxQueue: () => 10,
+      engineQueueDepth: () => 0,
+      engineBatches: () => 0,
+      peers: () => peers,
+      peerLimits: () => [],
+      ledgerReady: () => false,
+      balances: () => Promise.resolve([]),
+      frames: new FrameCounters(),
+    });
+    expect((await metrics.render()).body).toContain('ilpd_peer_connected{peer="carol"} 0');
+    peers = [{ peerId: 'alice', connected: true }];
+    const { body } = await metrics.render();
+    expect(body).toContain('ilpd_peer_connected{peer="alice"} 1');
+    expect(body).not.toContain('peer="carol"');
+  });
+
   it('queries the ledger once per scrape for both balance gauges', async () => {
     const metrics = new DaemonMetrics();
     let queries = 0;
     metrics.collectFrom({
       packetsInFlight: () => 0,
+      engineMaxQueue: () => 10,
       engineQueueDepth: () => 0,
+      engineBatches: () => 0,
       peers: () => [],
+      peerLimits: () => [],
       ledgerReady: () => true,
       balances: () => {
         queries++;
@@ -78,8 +117,11 @@ describe('DaemonMetrics', () => {
     const metrics = new DaemonMetrics();
     metrics.collectFrom({
       packetsInFlight: () => 0,
+      engineMaxQueue: () => 10,
       engineQueueDepth: () => 0,
+      engineBatches: () => 0,
       peers: () => [],
+      peerLimits: () => [],
       ledgerReady: () => false,
       balances: () => Promise.reject(new Error('must not be called')),
       frames: new FrameCounters(),

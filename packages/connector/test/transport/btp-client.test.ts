@@ -11,6 +11,7 @@ function clientPeer(url: string, authToken?: string): PeerConfig & { btp: BtpCli
     assetCode: 'USD',
     assetScale: 9,
     balance: {},
+    enabled: true,
     sendRoutes: true,
     receiveRoutes: true,
   };
@@ -55,9 +56,10 @@ describe('BtpClient', () => {
   });
 
   function startClient(url: string, token?: string): void {
-    ctx = makeRegistry([]);
+    const peer = clientPeer(url, token);
+    ctx = makeRegistry([peer]);
     client = new BtpClient({
-      peer: clientPeer(url, token),
+      peer,
       btp,
       registry: ctx.registry,
       frames: ctx.frames,

@@ -102,6 +102,20 @@ describe('BtpServer', () => {
     },
   );
 
+  it('refuses a peer disabled at runtime (reason disabled), and accepts one added at runtime', async () => {
+    await start();
+    const carol = serverPeer('carol', 'carol-secret');
+    const changed = [{ ...peers[0], enabled: false }, ...peers.slice(1), carol];
+    server.setPeers(changed);
+    ctx.registry.setPeers(changed);
+    const refused = (await raw()).request(authFrame(1, 'alice', 'alice-secret'));
+    await expect(refused).rejects.toMatchObject({ btpName: 'NotAcceptedError' });
+    expect(authFailures).toEqual(['disabled']);
+    await connect('carol', 'carol-secret');
+    expect(ctx.registry.isConnected('carol')).toBe(true);
+    expect([...ctx.registry.peerStates()].map((p) => p.peerId)).toEqual(['bob', 'carol']);
+  });
+
   it('closes a connection whose first frame is not an auth message, routing nothing', async () => {
     await start();
     const peer = await raw();

@@ -31,6 +31,7 @@ export function serverPeer(id: string, token: string): PeerConfig {
     assetCode: 'USD',
     assetScale: 9,
     balance: {},
+    enabled: true,
     sendRoutes: false,
     receiveRoutes: false,
   };

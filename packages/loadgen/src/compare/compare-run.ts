@@ -48,7 +48,12 @@ export interface CompareResult {
   readonly ilpdVsReference: number | null;
 }
 
-function stepOutcome(rate: number, phase: PhaseResult): StepOutcome {
+/**
+ * One fixed-rate step as the search judges it: pps is fulfilled packets over the offered schedule's
+ * length (the README's headline figure), rejects the workload asked for are not held against it, CPU
+ * figures are means over the step's intervals (rounded to 0.1 %).
+ */
+export function stepOutcome(rate: number, phase: PhaseResult): StepOutcome {
   const t = phase.totals;
   const cpu = phase.series.map((s) => s.daemon.cpuPct).filter((v): v is number => v !== undefined);
   const lg = phase.series.map((s) => s.loadgenCpuPctPerCore);
@@ -135,7 +140,8 @@ async function searchTarget(name: CompareTargetName, o: CompareOptions): Promise
   }
 }
 
-function ratio(a: TargetResult | undefined, b: TargetResult | undefined): number | null {
+/** a's max pps over b's, to three decimals; null when either is missing or b sustained nothing. */
+export function ratio(a: TargetResult | undefined, b: TargetResult | undefined): number | null {
   if (!a || !b || b.maxPps <= 0) return null;
   return Math.round((a.maxPps / b.maxPps) * 1000) / 1000;
 }

@@ -1,6 +1,9 @@
 import pino from 'pino';
 import { EndpointPool, type EndpointState } from '../../src/settlement/endpoint-pool';
 
+/** Long enough that a busy machine never lets a trial call through between two steps of a test. */
+const HALF_OPEN_AFTER_MS = 1000;
+
 interface FakeClient {
   readonly endpoint: string;
   destroyed: boolean;
@@ -17,7 +20,7 @@ function harness(endpoints: string[], size = endpoints.length) {
     size,
     healthIntervalMs: 60_000,
     breakerFailures: 2,
-    halfOpenAfterMs: 50,
+    halfOpenAfterMs: HALF_OPEN_AFTER_MS,
     logger: pino({ level: 'silent' }),
     onStateChange: (endpoint, state) => transitions.push([endpoint, state]),
     factory: {
@@ -76,7 +79,7 @@ describe('EndpointPool', () => {
     expect(calls.length).toBe(before); // an open circuit sends nothing
     expect(pool.isAvailable()).toBe(false);
     down.delete('a');
-    await new Promise((resolve) => setTimeout(resolve, 80));
+    await new Promise((resolve) => setTimeout(resolve, HALF_OPEN_AFTER_MS + 50));
     expect(await pool.run(call)).toBe('a');
     expect(pool.states()).toEqual([{ endpoint: 'a', state: 'healthy' }]);
     expect(transitions.map(([, state]) => state)).toEqual(

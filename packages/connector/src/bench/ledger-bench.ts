@@ -70,6 +70,7 @@ const TB_DEFAULTS = {
   maxBatchEvents: 0,
   requestsInFlight: ConfigSchema.properties.ledger.properties.tigerbeetle.properties.requestsInFlight.default,
   recoveryBudgetMs: 10_000,
+  claimsPath: 'bench-claims.sqlite',
 };
 
 async function bench(config: LedgerConfig, configDir: string, scenario: Scenario): Promise<BenchResult> {

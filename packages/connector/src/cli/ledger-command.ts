@@ -1,5 +1,6 @@
 import { loadConfig } from '../config/load';
 import type { DaemonConfig } from '../config/types';
+import type { AssetAccountBalance } from '../ledger/inspect';
 import { readBalancesOffline, type OfflineBalances } from '../ledger/offline';
 
 /** `ilpd ledger balances`: the operator's view of what each peer owes us and we owe it. */
@@ -24,7 +25,10 @@ Usage:
 
 Balance is from our side: positive = the peer owes us, negative = we owe the peer. "pending in" is
 reserved by Prepares from the peer (raises the balance if fulfilled), "pending out" by Prepares we
-forwarded to it (lowers it). The table shows amounts in asset units (assetScale applied).
+forwarded to it (lowers it). The table shows amounts in asset units (assetScale applied). Per asset,
+"(connector)" is the liquidity account (our side of every packet) and "(settlement)" the settlement
+account (the other side of every claim: a claim we paid lowers it, one we received raises it); with
+the peers they sum to zero.
 
 embedded backend: reads the SQLite file read-only, so it works while the daemon is stopped (and while
 it runs). Reservations a crashed daemon left pending show as pending until its next start voids them.
@@ -88,13 +92,14 @@ function toJson(b: OfflineBalances): string {
       pendingIncoming: p.pendingIncoming.toString(),
       pendingOutgoing: p.pendingOutgoing.toString(),
     })),
-    liquidity: b.liquidity.map((l) => ({
-      assetCode: l.assetCode,
-      assetScale: l.assetScale,
-      balance: l.balance.toString(),
-    })),
+    liquidity: b.liquidity.map(assetJson),
+    settlement: b.settlement.map(assetJson),
   };
   return `${JSON.stringify(doc, null, 2)}\n`;
+}
+
+function assetJson(a: AssetAccountBalance) {
+  return { assetCode: a.assetCode, assetScale: a.assetScale, balance: a.balance.toString() };
 }
 
 /** An integer amount in base units as a decimal in asset units: 12345 at scale 2 → "123.45". */
@@ -117,6 +122,9 @@ function toTable(b: OfflineBalances): string {
   ]);
   for (const l of b.liquidity) {
     rows.push(['(connector)', l.assetCode, formatAmount(l.balance, l.assetScale), '', '']);
+  }
+  for (const s of b.settlement) {
+    rows.push(['(settlement)', s.assetCode, formatAmount(s.balance, s.assetScale), '', '']);
   }
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) =>

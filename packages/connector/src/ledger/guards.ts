@@ -57,7 +57,8 @@ export function settlementAccount<Account>(
   if (account === undefined) {
     throw new DaemonError('ILPD_ERR_LEDGER_UNKNOWN_ACCOUNT', `peer ${claim.peerId} is not registered`);
   }
-  if (amount < 0n) throw new DaemonError('ILPD_ERR_INVALID_AMOUNT', 'a settlement amount must not be negative');
+  if (amount < 0n)
+    throw new DaemonError('ILPD_ERR_INVALID_AMOUNT', 'a settlement amount must not be negative');
   if (claim.cumulative <= 0n) {
     throw new DaemonError('ILPD_ERR_INVALID_AMOUNT', 'a claim must pay more than 0 in total');
   }

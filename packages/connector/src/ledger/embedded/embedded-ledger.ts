@@ -401,9 +401,7 @@ export class EmbeddedLedger implements InspectableLedger, SettlementLedger, Batc
     const { assetCode, assetScale } = account;
     const liquidity = await this.liquidityFor(thread, assetCode, assetScale);
     if (!this.settlementAccounts.has(assetKey(assetCode, assetScale))) {
-      this.loadAccount(
-        await thread.ensureAccount({ kind: 'settlement', peerId: '', assetCode, assetScale }),
-      );
+      this.loadAccount(await thread.ensureAccount({ kind: 'settlement', peerId: '', assetCode, assetScale }));
     }
     const stored = await thread.ensureAccount({
       kind: 'peer',

@@ -1,9 +1,4 @@
-import {
-  SETTLEMENT_WRITE,
-  type PacketRecord,
-  type PacketState,
-  type StoreWrite,
-} from './sqlite-store';
+import { SETTLEMENT_WRITE, type PacketRecord, type PacketState, type StoreWrite } from './sqlite-store';
 
 /**
  * A batch of packet writes packed for the trip to the writer thread: one fixed-width record per write in

@@ -176,7 +176,9 @@ export class SqliteLedgerStore {
     this.deletePending = db.prepare('DELETE FROM packets WHERE boot = ? AND seq = ? AND state = 0');
     this.readBalance = db.prepare('SELECT balance FROM accounts WHERE id = ?').pluck();
     this.writeBalance = db.prepare('UPDATE accounts SET balance = ? WHERE id = ?');
-    this.readClaim = db.prepare('SELECT peer_id, cumulative FROM claims WHERE direction = ? AND channel_id = ?');
+    this.readClaim = db.prepare(
+      'SELECT peer_id, cumulative FROM claims WHERE direction = ? AND channel_id = ?',
+    );
     this.writeClaim = db.prepare(
       'INSERT INTO claims (direction, channel_id, peer_id, chain, cumulative, signature) VALUES (?, ?, ?, ?, ?, ?) ' +
         'ON CONFLICT (direction, channel_id) DO UPDATE SET chain = excluded.chain, ' +
@@ -285,12 +287,7 @@ export class SqliteLedgerStore {
   }
 
   /** Returns the account, creating it with a zero balance if missing. */
-  ensureAccount(
-    kind: AccountKind,
-    peerId: string,
-    assetCode: string,
-    assetScale: number,
-  ): StoredAccount {
+  ensureAccount(kind: AccountKind, peerId: string, assetCode: string, assetScale: number): StoredAccount {
     this.db
       .prepare(
         'INSERT INTO accounts (kind, peer_id, asset_code, asset_scale) VALUES (?, ?, ?, ?) ' +
@@ -377,9 +374,9 @@ export class SqliteLedgerStore {
   private applySettlement(s: SettlementRecord): void {
     const { claim } = s;
     const row = this.readClaim.get(claim.direction, claim.channelId) as
-      | { peer_id: string; cumulative: string }
-      | undefined;
-    if (row !== undefined && (row.peer_id !== claim.peerId || BigInt(row.cumulative) >= claim.cumulative)) return;
+      { peer_id: string; cumulative: string } | undefined;
+    if (row !== undefined && (row.peer_id !== claim.peerId || BigInt(row.cumulative) >= claim.cumulative))
+      return;
     this.writeClaim.run(
       claim.direction,
       claim.channelId,

@@ -104,7 +104,9 @@ export class TigerBeetleClaimsStore {
       if (version === undefined) {
         db.prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?)").run(SCHEMA_VERSION);
       } else if (version !== SCHEMA_VERSION) {
-        throw new Error(`${path}: claims schema version ${String(version)}, this ilpd reads ${SCHEMA_VERSION}`);
+        throw new Error(
+          `${path}: claims schema version ${String(version)}, this ilpd reads ${SCHEMA_VERSION}`,
+        );
       }
       return new TigerBeetleClaimsStore(db, lock);
     } catch (err) {

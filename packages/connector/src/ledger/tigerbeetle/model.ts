@@ -42,7 +42,13 @@ export const AccountCode = {
 } as const;
 export type AccountKind = keyof typeof AccountCode;
 
-export const TransferCode = { PacketLeg: 1, Headroom: 2, Relief: 3, LimitAdjustment: 4, Settlement: 5 } as const;
+export const TransferCode = {
+  PacketLeg: 1,
+  Headroom: 2,
+  Relief: 3,
+  LimitAdjustment: 4,
+  Settlement: 5,
+} as const;
 
 /** Low 4 bits of a claim's transfer ids. */
 export const SettlementLeg = { Claim: 0, Widen: 1, Narrow: 2 } as const;

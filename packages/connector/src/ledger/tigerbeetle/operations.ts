@@ -291,7 +291,14 @@ export class TbSettlement {
         : peer.maximum !== undefined && { debit: control, credit: peer.headroomIn };
       if (widen) {
         this.chain.push(
-          newTransfer({ id: id(SettlementLeg.Widen), ...widen, amount, ledger, code: TransferCode.Relief, flags: 0 }),
+          newTransfer({
+            id: id(SettlementLeg.Widen),
+            ...widen,
+            amount,
+            ledger,
+            code: TransferCode.Relief,
+            flags: 0,
+          }),
         );
       }
       const narrow = paid
@@ -306,7 +313,13 @@ export class TbSettlement {
             flags: TransferFlags.balancing_credit,
           };
       if (narrow) {
-        this.narrowing = newTransfer({ id: id(SettlementLeg.Narrow), ...narrow, amount, ledger, code: TransferCode.Relief });
+        this.narrowing = newTransfer({
+          id: id(SettlementLeg.Narrow),
+          ...narrow,
+          amount,
+          ledger,
+          code: TransferCode.Relief,
+        });
       }
     }
     this.transferCount = this.chain.length + (this.narrowing === undefined ? 0 : 1);
@@ -338,7 +351,11 @@ export class TbSettlement {
 }
 
 /** The claim's own transfer, alone (as reconciliation sends it) or first in its chain. */
-export function claimTransfer(claim: ClaimRecord, peer: Pick<TbPeer, 'account' | 'settlement' | 'ledger'>, amount: bigint): Transfer {
+export function claimTransfer(
+  claim: ClaimRecord,
+  peer: Pick<TbPeer, 'account' | 'settlement' | 'ledger'>,
+  amount: bigint,
+): Transfer {
   const paid = claim.direction === 'paid';
   return newTransfer({
     id: settlementTransferId(claim.direction, claim.channelId, claim.cumulative, SettlementLeg.Claim),

@@ -59,7 +59,7 @@ export async function reconcileClaims(
       missing.push(intent);
     }
   }
-  for (let i = 0; i < missing.length; ) {
+  for (let i = 0; i < missing.length;) {
     const slice = missing.slice(i, i + limits.transfers);
     const transfers: Transfer[] = slice.map((intent) => transferOf(intent));
     let results;
@@ -94,7 +94,10 @@ export async function reconcileClaims(
     i += slice.length;
   }
   store.commit(ops);
-  return { ...report, applied: [...applied, ...ops.flatMap((op) => (op.kind === 'applied' ? [op.claim] : []))] };
+  return {
+    ...report,
+    applied: [...applied, ...ops.flatMap((op) => (op.kind === 'applied' ? [op.claim] : []))],
+  };
 }
 
 function mainId(claim: ClaimRecord): bigint {

@@ -74,8 +74,8 @@ export class TigerBeetleClaimsStore {
       'UPDATE claims SET applied = 1 WHERE direction = ? AND channel_id = ? AND cumulative_key = ?',
     );
     this.pruneBelowBest = db.prepare(
-      'DELETE FROM claims WHERE direction = ?1 AND channel_id = ?2 AND applied = 1 AND cumulative_key < ' +
-        '(SELECT max(cumulative_key) FROM claims WHERE direction = ?1 AND channel_id = ?2 AND applied = 1)',
+      'DELETE FROM claims WHERE direction = ? AND channel_id = ? AND applied = 1 AND cumulative_key < ' +
+        '(SELECT max(cumulative_key) FROM claims WHERE direction = ? AND channel_id = ? AND applied = 1)',
     );
     this.deleteIntent = db.prepare(
       'DELETE FROM claims WHERE direction = ? AND channel_id = ? AND cumulative_key = ? AND applied = 0',
@@ -185,7 +185,7 @@ export class TigerBeetleClaimsStore {
       return;
     }
     this.markApplied.run(direction, channelId, key);
-    this.pruneBelowBest.run(direction, channelId);
+    this.pruneBelowBest.run(direction, channelId, direction, channelId);
   }
 }
 

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { TransferFlags, type Client } from 'tigerbeetle-node';
@@ -30,18 +33,23 @@ interface Recorded {
 
 const clusters: SimulatedTigerBeetle[] = [];
 const ledgers: TigerBeetleLedger[] = [];
+/** The claims store of the daemon that runs against each cluster (each restart opens it again). */
+const claimsDirs = new Map<SimulatedTigerBeetle, string>();
 
 afterEach(async () => {
   for (const ledger of ledgers.splice(0)) await ledger.stop();
   for (const cluster of clusters.splice(0)) {
     cluster.heal();
     cluster.close();
+    rmSync(claimsDirs.get(cluster) as string, { recursive: true, force: true });
+    claimsDirs.delete(cluster);
   }
 });
 
 function simulate(requestSizeLimit = DEVELOPMENT_REQUEST_SIZE, latencyMs = 0): SimulatedTigerBeetle {
   const cluster = new SimulatedTigerBeetle({ requestSizeLimit, latencyMs });
   clusters.push(cluster);
+  claimsDirs.set(cluster, mkdtempSync(join(tmpdir(), 'ilpd-tb-claims-')));
   return cluster;
 }
 
@@ -77,6 +85,7 @@ function open(
     requestTimeoutMs: 5000,
     requestsInFlight: 4,
     logger: pino({ level: 'silent' }),
+    claimsPath: join(claimsDirs.get(cluster) as string, 'claims.sqlite'),
     ...overrides,
     createClient: () => {
       const client = cluster.client();

@@ -1,7 +1,6 @@
 import { loadConfig } from '../config/load';
 import type { DaemonConfig } from '../config/types';
-import type { AssetAccountBalance } from '../ledger/inspect';
-import { readBalancesOffline, type OfflineBalances } from '../ledger/offline';
+import { balancesDocument, readBalancesOffline, type OfflineBalances } from '../ledger/offline';
 
 /** `ilpd ledger balances`: the operator's view of what each peer owes us and we owe it. */
 
@@ -82,24 +81,7 @@ export async function runLedgerCommand(args: string[], io: LedgerCommandIo): Pro
 }
 
 function toJson(b: OfflineBalances): string {
-  const doc = {
-    backend: b.backend,
-    peers: b.peers.map((p) => ({
-      peerId: p.peerId,
-      assetCode: p.assetCode,
-      assetScale: p.assetScale,
-      balance: p.balance.toString(),
-      pendingIncoming: p.pendingIncoming.toString(),
-      pendingOutgoing: p.pendingOutgoing.toString(),
-    })),
-    liquidity: b.liquidity.map(assetJson),
-    settlement: b.settlement.map(assetJson),
-  };
-  return `${JSON.stringify(doc, null, 2)}\n`;
-}
-
-function assetJson(a: AssetAccountBalance) {
-  return { assetCode: a.assetCode, assetScale: a.assetScale, balance: a.balance.toString() };
+  return `${JSON.stringify(balancesDocument(b), null, 2)}\n`;
 }
 
 /** An integer amount in base units as a decimal in asset units: 12345 at scale 2 → "123.45". */

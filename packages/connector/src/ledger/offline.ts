@@ -2,10 +2,14 @@ import { existsSync } from 'node:fs';
 import type { DaemonConfig } from '../config/types';
 import { SqliteLedgerStore } from './embedded/sqlite-store';
 import { embeddedPath } from './index';
-import type { LiquidityBalance, SettlementBalance } from './inspect';
+import type { AssetAccountBalance, InspectableLedger, LiquidityBalance, SettlementBalance } from './inspect';
 import { readTigerBeetleBalances } from './tigerbeetle/read-balances';
 import type { PeerBalance } from './types';
 
+/**
+ * The ledger's balances report, one shape wherever it is shown (`ilpd ledger balances`, and read from
+ * a running ledger with readBalances): per peer, and per asset its liquidity and settlement accounts.
+ */
 export interface OfflineBalances {
   readonly backend: DaemonConfig['ledger']['backend'];
   /** Sorted by peer id, then asset code. */
@@ -63,6 +67,38 @@ export async function readBalancesOffline(config: DaemonConfig): Promise<Offline
     });
   }
   return { backend: 'embedded', peers: sortPeers(peers), liquidity, settlement };
+}
+
+/** The same report from a running ledger (what an admin endpoint shows). */
+export async function readBalances(ledger: InspectableLedger): Promise<OfflineBalances> {
+  return {
+    backend: ledger.backend,
+    peers: sortPeers(await ledger.balances()),
+    liquidity: await ledger.liquidityBalances(),
+    settlement: await ledger.settlementBalances(),
+  };
+}
+
+/** The report as JSON-ready data: amounts as decimal strings in base units. */
+export function balancesDocument(b: OfflineBalances) {
+  const asset = (a: AssetAccountBalance) => ({
+    assetCode: a.assetCode,
+    assetScale: a.assetScale,
+    balance: a.balance.toString(),
+  });
+  return {
+    backend: b.backend,
+    peers: b.peers.map((p) => ({
+      peerId: p.peerId,
+      assetCode: p.assetCode,
+      assetScale: p.assetScale,
+      balance: p.balance.toString(),
+      pendingIncoming: p.pendingIncoming.toString(),
+      pendingOutgoing: p.pendingOutgoing.toString(),
+    })),
+    liquidity: b.liquidity.map(asset),
+    settlement: b.settlement.map(asset),
+  };
 }
 
 function sortPeers(peers: PeerBalance[]): PeerBalance[] {

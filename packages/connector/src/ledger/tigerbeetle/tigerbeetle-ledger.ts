@@ -392,6 +392,7 @@ export class TigerBeetleLedger implements InspectableLedger, SettlementLedger, B
   async recordSettlement(claim: ClaimRecord, amount: bigint): Promise<SettlementOutcome> {
     if (!this.running) throw ledgerUnavailable();
     const peer = settlementAccount(this.peers, claim, amount);
+    // Refuses (INVALID_AMOUNT) a cumulative amount wider than the claims store keeps.
     TigerBeetleClaimsStore.cumulativeKey(claim.cumulative);
     for (;;) {
       const decision = this.bestClaims.decide(claim);

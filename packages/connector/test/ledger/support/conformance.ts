@@ -1,5 +1,6 @@
 import type { DaemonErrorCode } from '../../../src/errors';
 import type { ClaimRecord, DaemonLedger, LedgerPeerAccount, SettlementOutcome } from '../../../src/ledger';
+import { readBalances } from '../../../src/ledger/offline';
 import type { BackendHarness, LedgerStoreRef } from './backends';
 
 type Sink = { writeBatch(ops: readonly unknown[], attempt: number): void | Promise<void> };
@@ -447,6 +448,22 @@ export function describeLedgerConformance(backend: BackendHarness): void {
         );
         await expectBalanced(ledger);
         expect(ledger.postedBalance(store.peer('nobody'))).toBeUndefined();
+        // The balances report of a running ledger: the shape `ilpd ledger balances` prints.
+        const report = await readBalances(ledger);
+        expect(report.backend).toBe(backend.name);
+        expect(report.peers.map((p) => [p.peerId, p.balance])).toEqual(
+          [
+            [alice, 30n],
+            [bob, -39n],
+            [store.peer('carol'), 0n],
+          ].sort((x, y) => String(x[0]).localeCompare(String(y[0]))),
+        );
+        expect(report.settlement).toEqual(
+          expect.arrayContaining([
+            { assetCode: USD, assetScale: 2, balance: 10n },
+            { assetCode: EUR, assetScale: 2, balance: 0n },
+          ]),
+        );
       });
 
       test('an equal, lower or replayed claim is stale and changes nothing; directions are separate', async () => {

@@ -247,7 +247,13 @@ export class EmbeddedLedger implements InspectableLedger, SettlementLedger, Batc
     if (!this.running) throw ledgerUnavailable();
     const peer = settlementAccount(this.peers, claim, amount);
     const account = this.settlementAccounts.get(assetKey(peer.stored.assetCode, peer.stored.assetScale));
-    if (account === undefined) throw new Error(`peer ${claim.peerId} has no settlement account`);
+    // Created with the asset's first peer, so a registered peer always has one.
+    if (account === undefined) {
+      throw new DaemonError(
+        'ILPD_ERR_LEDGER_UNKNOWN_ACCOUNT',
+        `no settlement account for ${claim.peerId}'s asset`,
+      );
+    }
     for (;;) {
       const decision = this.bestClaims.decide(claim);
       if (decision.outcome === 'wait') {

@@ -7,6 +7,7 @@ interface ReportJson {
   backend: string;
   balances: { peerId: string; assetCode: string; balance: string }[];
   liquidity: { assetCode: string; balance: string }[];
+  settlement: { assetCode: string; balance: string }[];
 }
 
 /**
@@ -49,8 +50,12 @@ describe('balance report: /admin/balances and `ilpd ledger balances` (e2e)', () 
           expect.objectContaining({ peerId: 'bob', assetCode: 'USD', balance: '-99000' }),
         ],
         liquidity: [{ assetCode: 'USD', assetScale: 9, balance: '-1000' }],
+        settlement: [{ assetCode: 'USD', assetScale: 9, balance: '0' }],
       });
-      const sum = [...live.balances, ...live.liquidity].reduce((s, b) => s + BigInt(b.balance), 0n);
+      const sum = [...live.balances, ...live.liquidity, ...live.settlement].reduce(
+        (s, b) => s + BigInt(b.balance),
+        0n,
+      );
       expect(sum).toBe(0n);
 
       expect((await daemon.stop()).code).toBe(0);

@@ -6,7 +6,7 @@
  *
  *   npm run bench:ledger     (env: BENCH_LEDGER_SECONDS=5, BENCH_LEDGER_CONCURRENCY=1000,
  *                             BENCH_LEDGER_BATCH_SIZE=100, BENCH_LEDGER_FLUSH_INTERVAL_MS=<config default>,
- *                             BENCH_LEDGER_PACED_RATE=2000)
+ *                             BENCH_LEDGER_PACED_RATE=2000, BENCH_LEDGER_FOLDED_RATE=10000)
  *
  * Besides throughput it reports how long a post waits to be durable (postP50Ms, postP99Ms) and how late
  * a 1 ms timer fires on the main thread meanwhile (eventLoopDelayP99Ms, eventLoopDelayMaxMs): the
@@ -19,7 +19,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import pino from 'pino';
 import { ConfigSchema } from '../config/schema';
 import type { LedgerConfig } from '../config/types';
-import { createLedger, type InspectableLedger } from '../ledger';
+import { createLedger, type DaemonLedger } from '../ledger';
 
 /**
  * immediate: post right after reserve (pending and post usually share a batch and coalesce into one
@@ -27,8 +27,12 @@ import { createLedger, type InspectableLedger } from '../ledger';
  * written first and the post updates it, as in the daemon under load. Both run CONCURRENCY cycles at
  * once, flat out. paced: PACED_RATE cycles/s started on a 1 ms tick, each posted after the round trip,
  * the daemon's low-to-moderate load: what matters there is the post latency, not the throughput.
+ * settlement-per-packet: paced, and each durable post is followed by a claim (recordSettlement) of
+ * its amount, as per-packet settlement books one. settlement-folded: FOLDED_RATE cycles/s and one
+ * claim per 1 ms tick covering every post durable since the last. Both report commits/s and how long a
+ * claim takes to be durable (claimP50Ms, claimP99Ms).
  */
-type Scenario = 'immediate' | 'round-trip' | 'paced';
+type Scenario = 'immediate' | 'round-trip' | 'paced' | 'settlement-per-packet' | 'settlement-folded';
 
 interface BenchResult {
   backend: LedgerConfig['backend'];
@@ -45,6 +49,12 @@ interface BenchResult {
   eventLoopDelayMaxMs: number;
   batchSizeMean: number;
   batches: number;
+  /** Durable commits (batches) per second. */
+  commitsPerSec: number;
+  claims: number;
+  claimsPerSec: number;
+  claimP50Ms: number;
+  claimP99Ms: number;
   batchSize: number;
   flushIntervalMs: number;
   concurrency: number;
@@ -53,6 +63,7 @@ interface BenchResult {
 const SECONDS = Number(process.env.BENCH_LEDGER_SECONDS ?? 5);
 const CONCURRENCY = Number(process.env.BENCH_LEDGER_CONCURRENCY ?? 1000);
 const PACED_RATE = Number(process.env.BENCH_LEDGER_PACED_RATE ?? 2000);
+const FOLDED_RATE = Number(process.env.BENCH_LEDGER_FOLDED_RATE ?? 10_000);
 const FLUSH_INTERVAL_MS = Number(
   process.env.BENCH_LEDGER_FLUSH_INTERVAL_MS ??
     ConfigSchema.properties.ledger.properties.flushIntervalMs.default,
@@ -70,6 +81,7 @@ const TB_DEFAULTS = {
   maxBatchEvents: 0,
   requestsInFlight: ConfigSchema.properties.ledger.properties.tigerbeetle.properties.requestsInFlight.default,
   recoveryBudgetMs: 10_000,
+  claimsPath: 'bench-claims.sqlite',
 };
 
 async function bench(config: LedgerConfig, configDir: string, scenario: Scenario): Promise<BenchResult> {
@@ -96,16 +108,23 @@ async function bench(config: LedgerConfig, configDir: string, scenario: Scenario
     expiresAtMs: Date.now() + 3_600_000,
   };
   const postMs: number[] = [];
+  const claimMs: number[] = [];
+  const claims = new ClaimBooker(ledger, alice, reservation.incoming.amount, claimMs);
   const run =
     scenario === 'paced'
-      ? paced(ledger, reservation, postMs)
-      : flatOut(ledger, reservation, scenario, postMs);
+      ? paced(ledger, reservation, postMs, PACED_RATE)
+      : scenario === 'settlement-per-packet'
+        ? paced(ledger, reservation, postMs, PACED_RATE, () => claims.claim(1n))
+        : scenario === 'settlement-folded'
+          ? folded(ledger, reservation, postMs, claims)
+          : flatOut(ledger, reservation, scenario, postMs);
 
   // Warm-up, then measure.
   await run(Date.now() + 500);
   flushSeconds.length = 0;
   batchedOps = 0;
   postMs.length = 0;
+  claimMs.length = 0;
   const loop = monitorEventLoopDelay({ resolution: 1 });
   loop.enable();
   const started = process.hrtime.bigint();
@@ -116,6 +135,7 @@ async function bench(config: LedgerConfig, configDir: string, scenario: Scenario
 
   const sorted = flushSeconds.map((s) => s * 1000).sort((a, b) => a - b);
   const posts = postMs.sort((a, b) => a - b);
+  const claimed = claimMs.sort((a, b) => a - b);
   const round = (n: number) => Math.round(n * 1000) / 1000;
   // The histogram counts from the 1 ms resolution timer's due time, so its floor is the resolution.
   const loopDelayMs = (ns: number) => round(Math.max(0, ns / 1e6 - 1));
@@ -135,22 +155,22 @@ async function bench(config: LedgerConfig, configDir: string, scenario: Scenario
     eventLoopDelayMaxMs: loopDelayMs(loop.max),
     batchSizeMean: round(sorted.length === 0 ? 0 : batchedOps / sorted.length),
     batches: sorted.length,
+    commitsPerSec: Math.round(sorted.length / seconds),
+    claims: claimed.length,
+    claimsPerSec: Math.round(claimed.length / seconds),
+    claimP50Ms: round(percentile(claimed, 50)),
+    claimP99Ms: round(percentile(claimed, 99)),
     batchSize: config.batchSize,
     flushIntervalMs: config.flushIntervalMs,
-    concurrency: scenario === 'paced' ? 0 : CONCURRENCY,
+    concurrency: scenario === 'immediate' || scenario === 'round-trip' ? CONCURRENCY : 0,
   };
 }
 
-type Reservation = Parameters<InspectableLedger['reserve']>[0];
+type Reservation = Parameters<DaemonLedger['reserve']>[0];
 type Run = (deadline: number) => Promise<number>;
 
 /** CONCURRENCY loops, each running one cycle after the other until the deadline. */
-function flatOut(
-  ledger: InspectableLedger,
-  reservation: Reservation,
-  scenario: Scenario,
-  postMs: number[],
-): Run {
+function flatOut(ledger: DaemonLedger, reservation: Reservation, scenario: Scenario, postMs: number[]): Run {
   return async (deadline) => {
     let cycles = 0;
     const worker = async () => {
@@ -168,14 +188,58 @@ function flatOut(
   };
 }
 
-/** PACED_RATE cycles per second, started on a 1 ms tick (catching up after a late tick). */
-function paced(ledger: InspectableLedger, reservation: Reservation, postMs: number[]): Run {
+/**
+ * Received claims from one peer on one channel, booked as settlement books them: each claim's
+ * cumulative is the previous one's plus what it covers, and only after the posts it covers are durable.
+ */
+class ClaimBooker {
+  private cumulative = 0n;
+  /** Posts durable and not covered by a claim yet (settlement-folded). */
+  uncovered = 0n;
+
+  constructor(
+    private readonly ledger: DaemonLedger,
+    private readonly peerId: string,
+    private readonly packetAmount: bigint,
+    private readonly claimMs: number[],
+  ) {}
+
+  /** One claim covering `packets` posts. */
+  async claim(packets: bigint): Promise<void> {
+    const amount = this.packetAmount * packets;
+    this.cumulative += amount;
+    const started = performance.now();
+    const outcome = await this.ledger.recordSettlement(
+      {
+        peerId: this.peerId,
+        direction: 'received',
+        chain: 'evm',
+        channelId: `bench-${this.peerId}`,
+        cumulative: this.cumulative,
+        signature: `0x${'ab'.repeat(65)}`,
+      },
+      amount,
+    );
+    if (outcome !== 'applied') throw new Error(`claim ${this.cumulative} ${outcome}`);
+    this.claimMs.push(performance.now() - started);
+  }
+}
+
+/** `rate` cycles per second, started on a 1 ms tick (catching up after a late tick). */
+function paced(
+  ledger: DaemonLedger,
+  reservation: Reservation,
+  postMs: number[],
+  rate: number,
+  afterPost?: () => Promise<void>,
+): Run {
   const cycle = async (): Promise<void> => {
     const handle = await ledger.reserve(reservation);
     await new Promise((r) => setTimeout(r, ROUND_TRIP_MS));
     const posted = performance.now();
     await ledger.post(handle);
     postMs.push(performance.now() - posted);
+    if (afterPost !== undefined) await afterPost();
   };
   return (deadline) =>
     new Promise((resolveRun, rejectRun) => {
@@ -191,7 +255,7 @@ function paced(ledger: InspectableLedger, reservation: Reservation, postMs: numb
           );
           return;
         }
-        const due = Math.floor(((performance.now() - begin) / 1000) * PACED_RATE);
+        const due = Math.floor(((performance.now() - begin) / 1000) * rate);
         for (; started < due; started++) {
           const p: Promise<void> = cycle()
             .catch((err: unknown) => void (failure ??= err))
@@ -200,6 +264,28 @@ function paced(ledger: InspectableLedger, reservation: Reservation, postMs: numb
         }
       }, 1);
     });
+}
+
+/** FOLDED_RATE paced cycles, and one claim per 1 ms tick for every post durable since the last claim. */
+function folded(ledger: DaemonLedger, reservation: Reservation, postMs: number[], claims: ClaimBooker): Run {
+  const cycles = paced(ledger, reservation, postMs, FOLDED_RATE, async () => {
+    claims.uncovered++;
+  });
+  return async (deadline) => {
+    const booked: Promise<void>[] = [];
+    const tick = setInterval(() => {
+      if (claims.uncovered === 0n) return;
+      const packets = claims.uncovered;
+      claims.uncovered = 0n;
+      booked.push(claims.claim(packets));
+    }, 1);
+    try {
+      return await cycles(deadline);
+    } finally {
+      clearInterval(tick);
+      await Promise.all(booked);
+    }
+  };
 }
 
 async function main(): Promise<void> {
@@ -212,7 +298,14 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'ilpd-ledger-bench-'));
   const results: BenchResult[] = [];
   try {
-    for (const scenario of ['immediate', 'round-trip', 'paced'] as const) {
+    const scenarios = [
+      'immediate',
+      'round-trip',
+      'paced',
+      'settlement-per-packet',
+      'settlement-folded',
+    ] as const;
+    for (const scenario of scenarios) {
       results.push(
         await bench(
           {

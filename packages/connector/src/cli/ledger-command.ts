@@ -27,7 +27,10 @@ Usage:
 
 Balance is from our side: positive = the peer owes us, negative = we owe the peer. "pending in" is
 reserved by Prepares from the peer (raises the balance if fulfilled), "pending out" by Prepares we
-forwarded to it (lowers it). The table shows amounts in asset units (assetScale applied).
+forwarded to it (lowers it). The table shows amounts in asset units (assetScale applied). Per asset,
+"(connector)" is the liquidity account (our side of every packet) and "(settlement)" the settlement
+account (the other side of every claim: a claim we paid lowers it, one we received raises it); with
+the peers they sum to zero.
 
 embedded backend: reads the SQLite file read-only, so it works while the daemon is stopped (and while
 it runs). Reservations a crashed daemon left pending show as pending until its next start voids them.
@@ -100,6 +103,9 @@ function toTable(b: BalanceReport): string {
   ]);
   for (const l of b.liquidity) {
     rows.push(['(connector)', l.assetCode, formatAmount(l.balance, l.assetScale), '', '']);
+  }
+  for (const s of b.settlement) {
+    rows.push(['(settlement)', s.assetCode, formatAmount(s.balance, s.assetScale), '', '']);
   }
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) =>

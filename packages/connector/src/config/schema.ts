@@ -618,6 +618,14 @@ export const ConfigSchema = Type.Object(
               'At start, how long recovery may spend voiding pending transfers left by an earlier run; what it ' +
                 'leaves expires by its own TigerBeetle timeout (at most pendingTimeoutMs).',
             ),
+            claimsPath: Type.String({
+              default: './data/ilpd-claims.sqlite',
+              minLength: 1,
+              description:
+                'Local SQLite file that holds the settlement claims (TigerBeetle cannot hold a signature): each ' +
+                'claim is stored there before its transfer is sent and reconciled with the cluster at start. ' +
+                'Relative to the config file; keep it on durable local disk and back it up with the cluster.',
+            }),
           },
           { additionalProperties: false, default: {} },
         ),

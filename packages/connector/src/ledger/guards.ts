@@ -1,5 +1,5 @@
 import { DaemonError } from '../errors';
-import type { PacketReservation } from './types';
+import type { ClaimRecord, PacketReservation } from './types';
 
 /**
  * Preconditions every ledger backend checks the same way, in the same order, so both backends answer
@@ -41,4 +41,29 @@ export function reservationAccounts<Account>(
     throw new DaemonError('ILPD_ERR_LEDGER_OVERLOADED', `ledger write queue holds ${backlog} transfers`);
   }
   return { from, to };
+}
+
+/**
+ * The registered account a claim books to, once its preconditions hold: the peer is registered (else
+ * UNKNOWN_ACCOUNT), the amount is not negative and the claim's cumulative amount is above 0 (else
+ * INVALID_AMOUNT: a claim of 0 pays nothing and could never be above a stored one).
+ */
+export function settlementAccount<Account>(
+  peers: ReadonlyMap<string, Account>,
+  claim: ClaimRecord,
+  amount: bigint,
+): Account {
+  const account = peers.get(claim.peerId);
+  if (account === undefined) {
+    throw new DaemonError('ILPD_ERR_LEDGER_UNKNOWN_ACCOUNT', `peer ${claim.peerId} is not registered`);
+  }
+  if (amount < 0n)
+    throw new DaemonError('ILPD_ERR_INVALID_AMOUNT', 'a settlement amount must not be negative');
+  if (claim.cumulative <= 0n) {
+    throw new DaemonError('ILPD_ERR_INVALID_AMOUNT', 'a claim must pay more than 0 in total');
+  }
+  if (claim.direction !== 'paid' && claim.direction !== 'received') {
+    throw new DaemonError('ILPD_ERR_INVALID_AMOUNT', `unknown claim direction ${String(claim.direction)}`);
+  }
+  return account;
 }

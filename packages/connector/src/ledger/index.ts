@@ -4,17 +4,23 @@ import type { LedgerConfig } from '../config/types';
 import { EmbeddedLedger } from './embedded/embedded-ledger';
 import type { InspectableLedger } from './inspect';
 import { TigerBeetleLedger } from './tigerbeetle/tigerbeetle-ledger';
-import type { LedgerObserver } from './types';
+import type { LedgerObserver, SettlementLedger } from './types';
 
-export type { InspectableLedger, LiquidityBalance } from './inspect';
+export type { AssetAccountBalance, InspectableLedger, LiquidityBalance, SettlementBalance } from './inspect';
 export type {
+  ClaimRecord,
   Ledger,
   LedgerObserver,
   LedgerPeerAccount,
   PacketHandle,
   PacketReservation,
   PeerBalance,
+  SettlementLedger,
+  SettlementOutcome,
 } from './types';
+
+/** What the daemon runs: packets, audits and settlement on one ledger. */
+export type DaemonLedger = InspectableLedger & SettlementLedger;
 
 export interface LedgerDeps {
   readonly logger: Logger;
@@ -28,8 +34,14 @@ export function embeddedPath(config: LedgerConfig, configDir: string): string {
   return isAbsolute(config.embedded.path) ? config.embedded.path : resolve(configDir, config.embedded.path);
 }
 
+/** Absolute path of the TigerBeetle backend's claims store for a config. */
+export function claimsPath(config: LedgerConfig, configDir: string): string {
+  const path = config.tigerbeetle.claimsPath;
+  return isAbsolute(path) ? path : resolve(configDir, path);
+}
+
 /** Builds the configured ledger backend (not started). */
-export function createLedger(config: LedgerConfig, deps: LedgerDeps): InspectableLedger {
+export function createLedger(config: LedgerConfig, deps: LedgerDeps): DaemonLedger {
   const common = {
     batchSize: config.batchSize,
     flushIntervalMs: config.flushIntervalMs,
@@ -53,6 +65,7 @@ export function createLedger(config: LedgerConfig, deps: LedgerDeps): Inspectabl
         maxBatchEvents: config.tigerbeetle.maxBatchEvents,
         requestsInFlight: config.tigerbeetle.requestsInFlight,
         recoveryBudgetMs: config.tigerbeetle.recoveryBudgetMs,
+        claimsPath: claimsPath(config, deps.configDir),
         logger: deps.logger.child({ component: 'ledger', backend: 'tigerbeetle' }),
       });
   }

@@ -3,12 +3,14 @@ import type { DaemonConfig } from '../config/types';
 import { SqliteLedgerStore } from './embedded/sqlite-store';
 import { embeddedPath } from './index';
 import { sortedReport, type BalanceReport } from './balance-report';
-import type { LiquidityBalance } from './inspect';
+import type { LiquidityBalance, SettlementBalance } from './inspect';
 import { readTigerBeetleBalances } from './tigerbeetle/read-balances';
 import type { PeerBalance } from './types';
 
 /**
- * Balances read without starting a ledger: no recovery, no writes, no lock, so it works beside a
+ * Balances read without starting a ledger (the report `ilpd ledger balances` prints): per peer, and
+ * per asset its liquidity and settlement accounts, which with the peers sum to zero per asset. No
+ * recovery, no writes, no lock, so it works beside a
  * running daemon and after a crash. embedded: the SQLite file read-only (pending rows a crashed daemon
  * left show as pending until its next start voids them). tigerbeetle: the configured peers' accounts
  * looked up on the cluster (ids are derived from peer and asset). Throws when the store is missing or
@@ -20,7 +22,12 @@ export async function readBalancesOffline(config: DaemonConfig): Promise<Balance
       config.ledger.tigerbeetle,
       config.peers.map((p) => ({ peerId: p.id, assetCode: p.assetCode, assetScale: p.assetScale })),
     );
-    return sortedReport({ backend: 'tigerbeetle', balances: read.peers, liquidity: read.liquidity });
+    return sortedReport({
+      backend: 'tigerbeetle',
+      balances: read.peers,
+      liquidity: read.liquidity,
+      settlement: read.settlement,
+    });
   }
   const path = embeddedPath(config.ledger, config.configDir);
   if (!existsSync(path)) {
@@ -31,9 +38,11 @@ export async function readBalancesOffline(config: DaemonConfig): Promise<Balance
   const snapshot = SqliteLedgerStore.readSnapshot(path);
   const peers: PeerBalance[] = [];
   const liquidity: LiquidityBalance[] = [];
+  const settlement: SettlementBalance[] = [];
   for (const a of snapshot.accounts) {
-    if (a.kind === 'liquidity') {
-      liquidity.push({ assetCode: a.assetCode, assetScale: a.assetScale, balance: a.balance });
+    if (a.kind !== 'peer') {
+      const own = a.kind === 'liquidity' ? liquidity : settlement;
+      own.push({ assetCode: a.assetCode, assetScale: a.assetScale, balance: a.balance });
       continue;
     }
     peers.push({
@@ -45,5 +54,5 @@ export async function readBalancesOffline(config: DaemonConfig): Promise<Balance
       pendingOutgoing: snapshot.pendingOut.get(a.id) ?? 0n,
     });
   }
-  return sortedReport({ backend: 'embedded', balances: peers, liquidity });
+  return sortedReport({ backend: 'embedded', balances: peers, liquidity, settlement });
 }

@@ -99,17 +99,27 @@ export interface ClaimRecord {
  */
 export type SettlementOutcome = 'applied' | 'stale' | 'foreign-channel';
 
-/** Settlement's side of the ledger: the same durability and double entry as packets. */
+/**
+ * Settlement's side of the ledger: the same durability and double entry as packets. Per asset, the peers'
+ * accounts, the liquidity account and the settlement account sum to zero.
+ */
 export interface SettlementLedger {
   /**
-   * Books a claim: `amount` (asset units, > 0) moves between the peer's account and the asset's
+   * Books a claim: `amount` (asset units, >= 0) moves between the peer's account and the asset's
    * settlement account (paid: the peer's balance rises, we owe it less; received: it falls) and the
    * claim becomes the best of its channel and direction, in one durable commit, only if its cumulative
-   * amount is above the stored best. Resolves once durable. Idempotent: a replay is 'stale'.
+   * amount is above the stored best. An amount of 0 stores the claim and moves nothing. A settlement
+   * changes headroom as a post does, and frees it only once durable. Resolves once durable; 'stale' and
+   * 'foreign-channel' only once the claim they are judged against is durable. Idempotent: a replay is
+   * 'stale'. Rejects with ILPD_ERR_LEDGER_UNKNOWN_ACCOUNT (peer not registered), ILPD_ERR_INVALID_AMOUNT
+   * (negative amount, cumulative not above 0) or a write error (nothing booked).
    */
   recordSettlement(claim: ClaimRecord, amount: bigint): Promise<SettlementOutcome>;
   /** The best stored claim of every channel, in each direction (read at start). */
   claims(): Promise<ClaimRecord[]>;
-  /** The peer's posted balance as this process knows it (positive = it owes us); undefined = unknown peer. */
+  /**
+   * The peer's posted balance as far as it is durable, as this process knows it (positive = it owes us);
+   * undefined = unknown peer. Synchronous and cheap: settlement reads it after every durable post.
+   */
   postedBalance(peerId: string): bigint | undefined;
 }

@@ -65,6 +65,18 @@ describe('ilpd ledger balances', () => {
     });
     await ledger.post(await ledger.reserve(packet(1234n, 11000n)));
     await ledger.reserve(packet(5n, 40n));
+    // We paid alice 3.00 with a claim: her balance rises, the USD settlement account falls.
+    await ledger.recordSettlement(
+      {
+        peerId: 'alice',
+        direction: 'paid',
+        chain: 'evm',
+        channelId: '0x01',
+        cumulative: 10n ** 18n,
+        signature: '0xab',
+      },
+      300n,
+    );
     await ledger.stop();
   }
 
@@ -75,12 +87,13 @@ describe('ilpd ledger balances', () => {
     expect(await runLedgerCommand(['balances', '--config', configPath], c.io)).toBe(0);
     const lines = c.out().trim().split('\n');
     expect(lines[0].split(/\s{2,}/)).toEqual(['PEER', 'ASSET', 'BALANCE', 'PENDING IN', 'PENDING OUT']);
-    expect(lines[1].split(/\s+/)).toEqual(['alice', 'USD', '12.34', '0.05', '0.00']);
+    expect(lines[1].split(/\s+/)).toEqual(['alice', 'USD', '15.34', '0.05', '0.00']);
     expect(lines[2].split(/\s+/)).toEqual(['bob', 'EUR', '-11.000', '0.000', '0.040']);
     expect(lines.slice(3).map((l) => l.split(/\s+/))).toEqual(
       expect.arrayContaining([
         ['(connector)', 'USD', '-12.34'],
         ['(connector)', 'EUR', '11.000'],
+        ['(settlement)', 'USD', '-3.00'],
       ]),
     );
     expect(c.err()).toBe('');
@@ -98,7 +111,7 @@ describe('ilpd ledger balances', () => {
           peerId: 'alice',
           assetCode: 'USD',
           assetScale: 2,
-          balance: '1234',
+          balance: '1534',
           pendingIncoming: '5',
           pendingOutgoing: '0',
         },
@@ -114,6 +127,10 @@ describe('ilpd ledger balances', () => {
       liquidity: [
         { assetCode: 'EUR', assetScale: 3, balance: '11000' },
         { assetCode: 'USD', assetScale: 2, balance: '-1234' },
+      ],
+      settlement: [
+        { assetCode: 'EUR', assetScale: 3, balance: '0' },
+        { assetCode: 'USD', assetScale: 2, balance: '-300' },
       ],
     });
   });

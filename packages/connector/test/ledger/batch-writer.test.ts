@@ -130,7 +130,9 @@ describe('LedgerBatchWriter', () => {
     sink.answer = (ops) => (ops[0] === 1 ? gate.promise : undefined);
     const w = writer(sink, { flushIntervalMs: 0, batchSize: 100 });
     const first = w.pushDurable(1);
-    await sleep(5);
+    // The first write must be in flight before the others are pushed (a fixed sleep is not enough on
+    // a loaded machine: the write starts at a later turn of the loop).
+    while (sink.writes.length === 0) await sleep(1);
     const queued = [w.pushDurable(2), w.pushDurable(3), w.pushDurable(4)];
     await sleep(5);
     expect(sink.writes).toEqual([{ ops: [1], attempt: 0 }]);

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -142,6 +142,110 @@ describe('embedded ledger', () => {
       expiresAtMs: Date.now() + 30_000,
     };
     await ledger.void(await ledger.reserve(toAlice));
+  });
+
+  test('a claim frees limit headroom only once it is durable, and gives it back if it fails for good', async () => {
+    const ledger = new EmbeddedLedger({ ...options(), writerThreadFile: DRILL_WRITER_THREAD });
+    ledgers.push(ledger);
+    await ledger.start();
+    await ledger.registerPeer({ peerId: 'alice', assetCode: 'USD', assetScale: 2, minimum: -100n });
+    await ledger.registerPeer({ peerId: 'bob', assetCode: 'USD', assetScale: 2 });
+    const toAlice = (amount: bigint) => ({
+      incoming: { peerId: 'bob', amount },
+      outgoing: { peerId: 'alice', amount },
+      expiresAtMs: Date.now() + 30_000,
+    });
+    const paid = (cumulative: bigint) => ({
+      peerId: 'alice',
+      direction: 'paid' as const,
+      chain: 'evm',
+      channelId: '0xa',
+      cumulative,
+      signature: '0x',
+    });
+    // We pay alice 50: until that is on disk we may still owe her at most 100, not 150.
+    const paying = ledger.recordSettlement(paid(50n), 50n);
+    expect(ledger.postedBalance('alice')).toBe(0n);
+    await expect(ledger.reserve(toAlice(101n))).rejects.toMatchObject({
+      code: 'ILPD_ERR_LEDGER_LIMIT_EXCEEDED',
+    });
+    expect(await paying).toBe('applied');
+    expect(ledger.postedBalance('alice')).toBe(50n);
+    await ledger.void(await ledger.reserve(toAlice(150n)));
+    // A claim whose batch never commits: rejected, undone, the channel back to its durable best.
+    await expect(ledger.recordSettlement(paid(100n), DIE_BEFORE_COMMIT)).rejects.toMatchObject({
+      code: 'ILPD_ERR_LEDGER_WRITE_FAILED',
+    });
+    expect(ledger.postedBalance('alice')).toBe(50n);
+    expect(await ledger.claims()).toEqual([paid(50n)]);
+    expect(await ledger.settlementBalances()).toEqual([{ assetCode: 'USD', assetScale: 2, balance: -50n }]);
+    await ledger.void(await ledger.reserve(toAlice(150n)));
+    expect(await ledger.recordSettlement(paid(100n), 50n)).toBe('applied');
+  });
+
+  test('a claim whose batch committed but went unanswered is replayed and booked once', async () => {
+    const ledger = new EmbeddedLedger({ ...options(), writerThreadFile: DRILL_WRITER_THREAD });
+    ledgers.push(ledger);
+    await ledger.start();
+    await ledger.registerPeer({ peerId: 'alice', assetCode: 'USD', assetScale: 2 });
+    const claim = {
+      peerId: 'alice',
+      direction: 'received' as const,
+      chain: 'evm',
+      channelId: '0xb',
+      cumulative: 7n,
+      signature: '0x',
+    };
+    expect(await ledger.recordSettlement(claim, DIE_AFTER_COMMIT)).toBe('applied');
+    expect(ledger.postedBalance('alice')).toBe(-DIE_AFTER_COMMIT);
+    await ledger.stop();
+    const [alice] = SqliteLedgerStore.readSnapshot(path).accounts.filter((a) => a.kind === 'peer');
+    expect(alice.balance).toBe(-DIE_AFTER_COMMIT);
+  });
+
+  test('opens a version 1 store: accounts and balances kept, settlement accounts and claims added', async () => {
+    mkdirSync(join(dir, 'nested'));
+    const db = new Database(path);
+    db.exec(`
+      CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE accounts (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('peer', 'liquidity')),
+        peer_id TEXT NOT NULL, asset_code TEXT NOT NULL, asset_scale INTEGER NOT NULL,
+        balance TEXT NOT NULL DEFAULT '0',
+        UNIQUE (kind, peer_id, asset_code, asset_scale)
+      );
+      CREATE TABLE packets (
+        boot INTEGER NOT NULL, seq INTEGER NOT NULL, state INTEGER NOT NULL, in_account INTEGER NOT NULL,
+        in_amount TEXT NOT NULL, out_account INTEGER NOT NULL, out_amount TEXT NOT NULL,
+        PRIMARY KEY (boot, seq)
+      ) WITHOUT ROWID;
+      INSERT INTO meta VALUES ('schema_version', '1'), ('boot', '4');
+      INSERT INTO accounts VALUES (1, 'liquidity', '', 'USD', 2, '-30'), (2, 'peer', 'alice', 'USD', 2, '30');
+    `);
+    db.close();
+    const ledger = await started();
+    expect((await ledger.balances()).find((b) => b.peerId === 'alice')).toMatchObject({ balance: 30n });
+    const claim = {
+      peerId: 'alice',
+      direction: 'received' as const,
+      chain: 'evm',
+      channelId: '0xc',
+      cumulative: 5n,
+      signature: '0x',
+    };
+    expect(await ledger.recordSettlement(claim, 5n)).toBe('applied');
+    await ledger.stop();
+    const check = new Database(path, { readonly: true });
+    expect(check.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get()).toBe('2');
+    check.close();
+    const snapshot = SqliteLedgerStore.readSnapshot(path);
+    expect(snapshot.accounts.map((a) => [a.kind, a.peerId, a.balance])).toEqual([
+      ['liquidity', '', -30n],
+      ['peer', 'alice', 25n],
+      ['settlement', '', 5n],
+      ['peer', 'bob', 0n],
+    ]);
   });
 
   test('a writer thread that dies after committing is replaced, and the replayed batch counts once', async () => {

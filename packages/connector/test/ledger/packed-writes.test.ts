@@ -1,5 +1,29 @@
 import { packWrites, RECORD_BYTES, unpackWrites } from '../../src/ledger/embedded/packed-writes';
-import { PacketState, type PacketWrite } from '../../src/ledger/embedded/sqlite-store';
+import {
+  PacketState,
+  SETTLEMENT_WRITE,
+  type PacketWrite,
+  type SettlementWrite,
+} from '../../src/ledger/embedded/sqlite-store';
+
+function settlement(direction: 'paid' | 'received', amount: bigint, cumulative: bigint): SettlementWrite {
+  return {
+    state: SETTLEMENT_WRITE,
+    settlement: {
+      peerAccountId: 9,
+      settlementAccountId: 5,
+      amount,
+      claim: {
+        peerId: 'carol',
+        direction,
+        chain: 'xrpl',
+        channelId: 'AB12',
+        cumulative,
+        signature: '0xfeed',
+      },
+    },
+  };
+}
 
 function write(state: PacketState, seq: number, inAmount: bigint, outAmount: bigint): PacketWrite {
   return {
@@ -39,6 +63,20 @@ describe('packed writes', () => {
     ];
     const packed = packWrites(writes);
     expect(packed.bigAmounts).toEqual([huge.toString(), (huge * 10n + 1n).toString()]);
+    expect(unpackWrites(packed)).toEqual(writes);
+  });
+
+  test('carries settlements beside packets: direction in the flags, the claim in its side table', () => {
+    const writes = [
+      write(PacketState.Posted, 1, 10n, 9n),
+      settlement('paid', 0n, 2n ** 200n),
+      settlement('received', 2n ** 64n, 7n),
+      write(PacketState.Voided, 2, 1n, 1n),
+    ];
+    const packed = packWrites(writes);
+    expect(packed.buffer.byteLength).toBe(4 * RECORD_BYTES);
+    expect(packed.claims).toHaveLength(2);
+    expect(packed.bigAmounts).toEqual([(2n ** 64n).toString()]);
     expect(unpackWrites(packed)).toEqual(writes);
   });
 

@@ -25,7 +25,13 @@ function tigerbeetleConfig(address: string, requestTimeoutMs: number) {
     maxQueue: 1000,
     pendingTimeoutMs: 60_000,
     embedded: { path: 'unused.sqlite' },
-    tigerbeetle: { clusterId: 0n, addresses: [address], requestTimeoutMs },
+    // The claims store is never opened: the cluster never answers, so start fails before it.
+    tigerbeetle: {
+      clusterId: 0n,
+      addresses: [address],
+      requestTimeoutMs,
+      claimsPath: 'never-opened-claims.sqlite',
+    },
   };
 }
 

@@ -1,16 +1,17 @@
-import type { PacketHandle } from '../types';
-import { PacketState, type PacketRecord, type StoredAccount } from './sqlite-store';
+import type { ClaimEntry } from '../claims';
+import type { ClaimRecord, PacketHandle } from '../types';
+import { PacketState, type PacketRecord, type SettlementRecord, type StoredAccount } from './sqlite-store';
 
 /** In-memory state of one account; authoritative while the ledger runs (loaded from the store at start). */
 export class AccountState {
-  /** Posted balance, positive = owed to us (for a liquidity account: the negated sum of its peers'). */
+  /** Posted balance, positive = owed to us (per asset, peers + liquidity + settlement sum to zero). */
   balance: bigint;
   pendingIn = 0n;
   pendingOut = 0n;
   /**
-   * Posted changes to `balance` not yet durable. Limit checks ignore the headroom they would free until
-   * the post is on disk: a post that then fails for good is undone, and must not have let another
-   * packet past a limit meanwhile.
+   * Posted changes to `balance` (posts and settlements) not yet durable. Limit checks ignore the
+   * headroom they would free until the change is on disk: one that then fails for good is undone, and
+   * must not have let another packet past a limit meanwhile.
    */
   unconfirmedUp = 0n;
   unconfirmedDown = 0n;
@@ -22,6 +23,11 @@ export class AccountState {
     readonly liquidity: AccountState | undefined,
   ) {
     this.balance = stored.balance;
+  }
+
+  /** The posted balance without the changes that are not durable yet. */
+  get durableBalance(): bigint {
+    return this.balance - this.unconfirmedUp + this.unconfirmedDown;
   }
 }
 
@@ -141,5 +147,58 @@ export class OpenReservations {
     res.olderOpen = undefined;
     res.newerOpen = undefined;
     this.count--;
+  }
+}
+
+/**
+ * One claim being booked: the handle the store writes and the in-memory balance change it makes. Like
+ * a post, it moves the balances at once and frees the headroom it gives only once durable.
+ */
+export class Settlement implements SettlementRecord {
+  readonly peerAccountId: number;
+  readonly settlementAccountId: number;
+
+  constructor(
+    readonly entry: ClaimEntry,
+    private readonly peer: AccountState,
+    private readonly account: AccountState,
+    readonly amount: bigint,
+  ) {
+    this.peerAccountId = peer.stored.id;
+    this.settlementAccountId = account.stored.id;
+  }
+
+  get claim(): ClaimRecord {
+    return this.entry.claim;
+  }
+
+  /** Moves the balances; the headroom this frees counts only from releaseDurableHold() on. */
+  apply(): void {
+    if (this.entry.claim.direction === 'paid') {
+      this.peer.balance += this.amount;
+      this.account.balance -= this.amount;
+      this.peer.unconfirmedUp += this.amount;
+    } else {
+      this.peer.balance -= this.amount;
+      this.account.balance += this.amount;
+      this.peer.unconfirmedDown += this.amount;
+    }
+  }
+
+  releaseDurableHold(): void {
+    if (this.entry.claim.direction === 'paid') this.peer.unconfirmedUp -= this.amount;
+    else this.peer.unconfirmedDown -= this.amount;
+  }
+
+  /** Undoes apply() (a settlement whose batch never became durable). */
+  undo(): void {
+    this.releaseDurableHold();
+    if (this.entry.claim.direction === 'paid') {
+      this.peer.balance -= this.amount;
+      this.account.balance += this.amount;
+    } else {
+      this.peer.balance += this.amount;
+      this.account.balance -= this.amount;
+    }
   }
 }

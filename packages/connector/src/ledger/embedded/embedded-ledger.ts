@@ -1,17 +1,27 @@
 import type { Logger } from 'pino';
 import { DaemonError } from '../../errors';
 import { LedgerBatchWriter, type BatchSink } from '../batch-writer';
-import { assetKey, ledgerUnavailable, reservationAccounts } from '../guards';
-import type { LiquidityBalance, InspectableLedger } from '../inspect';
+import { BestClaims } from '../claims';
+import { assetKey, ledgerUnavailable, reservationAccounts, settlementAccount } from '../guards';
+import type { AssetAccountBalance, InspectableLedger, LiquidityBalance, SettlementBalance } from '../inspect';
 import type {
+  ClaimRecord,
   LedgerObserver,
   LedgerPeerAccount,
   PacketHandle,
   PacketReservation,
   PeerBalance,
+  SettlementLedger,
+  SettlementOutcome,
 } from '../types';
-import { AccountState, OpenReservations, Reservation } from './accounts';
-import { PacketState, type PacketWrite, type StoredAccount } from './sqlite-store';
+import { AccountState, OpenReservations, Reservation, Settlement } from './accounts';
+import {
+  PacketState,
+  SETTLEMENT_WRITE,
+  type PacketWrite,
+  type SettlementWrite,
+  type StoredAccount,
+} from './sqlite-store';
 import { LedgerWriterThread } from './writer-thread-client';
 
 /**
@@ -37,24 +47,35 @@ export interface EmbeddedLedgerOptions {
   readonly writerThreadFile?: string;
 }
 
-interface Write extends PacketWrite {
+interface PacketOp extends PacketWrite {
   readonly packet: Reservation;
 }
+
+interface SettlementOp extends SettlementWrite {
+  readonly settlement: Settlement;
+}
+
+/** One write through the batch writer: packets and settlements share its group commit. */
+type Write = PacketOp | SettlementOp;
 
 /**
  * The default ledger: SQLite on local disk. Limits are enforced on in-memory balances, checked and
  * reserved synchronously inside reserve(), so no interleaving of concurrent packets can exceed a limit.
  * Every state change then goes through the batch writer to a dedicated writer thread that owns the
  * SQLite connection (group commit: one transaction per batch, the next batch sent as soon as the last
- * is durable), so no fsync ever blocks the event loop; a post resolves only once durable.
+ * is durable), so no fsync ever blocks the event loop; a post resolves only once durable. Claims are
+ * judged in memory (BestClaims) and ride the same batches: a claim row and its balance change commit in
+ * one transaction.
  */
-export class EmbeddedLedger implements InspectableLedger, BatchSink<Write> {
+export class EmbeddedLedger implements InspectableLedger, SettlementLedger, BatchSink<Write> {
   readonly backend = 'embedded' as const;
   private thread: LedgerWriterThread | undefined;
   private readonly writer: LedgerBatchWriter<Write>;
   private readonly peers = new Map<string, AccountState>();
   private readonly accounts = new Map<number, AccountState>();
   private readonly liquidity = new Map<string, AccountState>();
+  private readonly settlementAccounts = new Map<string, AccountState>();
+  private readonly bestClaims = new BestClaims();
   /** Unresolved reservations in creation order, for the pendingTimeoutMs safety net. */
   private readonly open = new OpenReservations();
   private sweeper: NodeJS.Timeout | undefined;
@@ -214,11 +235,56 @@ export class EmbeddedLedger implements InspectableLedger, BatchSink<Write> {
 
   async liquidityBalances(): Promise<LiquidityBalance[]> {
     await this.writer.flush();
-    return [...this.liquidity.values()].map((account) => ({
-      assetCode: account.stored.assetCode,
-      assetScale: account.stored.assetScale,
-      balance: account.balance,
-    }));
+    return assetBalances(this.liquidity);
+  }
+
+  async settlementBalances(): Promise<SettlementBalance[]> {
+    await this.writer.flush();
+    return assetBalances(this.settlementAccounts);
+  }
+
+  async recordSettlement(claim: ClaimRecord, amount: bigint): Promise<SettlementOutcome> {
+    if (!this.running) throw ledgerUnavailable();
+    const peer = settlementAccount(this.peers, claim, amount);
+    const account = this.settlementAccounts.get(assetKey(peer.stored.assetCode, peer.stored.assetScale));
+    // Created with the asset's first peer, so a registered peer always has one.
+    if (account === undefined) {
+      throw new DaemonError(
+        'ILPD_ERR_LEDGER_UNKNOWN_ACCOUNT',
+        `no settlement account for ${claim.peerId}'s asset`,
+      );
+    }
+    for (;;) {
+      const decision = this.bestClaims.decide(claim);
+      if (decision.outcome === 'wait') {
+        await decision.until;
+        continue;
+      }
+      if (decision.outcome !== 'apply') return decision.outcome;
+      const settlement = new Settlement(decision.entry, peer, account, amount);
+      settlement.apply();
+      let durable: Promise<void>;
+      try {
+        durable = this.writer.pushDurable({ state: SETTLEMENT_WRITE, settlement });
+      } catch (err) {
+        settlement.undo();
+        this.bestClaims.fail(decision.entry);
+        throw err;
+      }
+      // A batch that fails for good undoes the settlement first (onBatchFailed), then rejects here.
+      await durable;
+      return 'applied';
+    }
+  }
+
+  async claims(): Promise<ClaimRecord[]> {
+    if (this.thread === undefined) throw ledgerUnavailable();
+    await this.writer.flush();
+    return this.bestClaims.durable();
+  }
+
+  postedBalance(peerId: string): bigint | undefined {
+    return this.peers.get(peerId)?.durableBalance;
   }
 
   /** BatchSink: one SQLite transaction per batch, committed by the writer thread. */
@@ -228,7 +294,9 @@ export class EmbeddedLedger implements InspectableLedger, BatchSink<Write> {
     const batch = ++this.batchNumber;
     let coalesced = false;
     for (const write of writes) {
-      if (write.state !== PacketState.Pending) write.packet.resolutionBatch = batch;
+      if (write.state === PacketState.Posted || write.state === PacketState.Voided) {
+        write.packet.resolutionBatch = batch;
+      }
     }
     for (const write of writes) {
       if (write.state === PacketState.Pending && write.packet.resolutionBatch === batch) coalesced = true;
@@ -247,6 +315,10 @@ export class EmbeddedLedger implements InspectableLedger, BatchSink<Write> {
     for (const write of rows) {
       if (write.state === PacketState.Pending) write.packet.pendingRowCommitted = true;
       else if (write.state === PacketState.Posted) write.packet.releaseDurableHold();
+      else if (write.state === SETTLEMENT_WRITE) {
+        write.settlement.releaseDurableHold();
+        this.bestClaims.confirm(write.settlement.entry);
+      }
     }
   }
 
@@ -254,6 +326,11 @@ export class EmbeddedLedger implements InspectableLedger, BatchSink<Write> {
   onBatchFailed(writes: readonly Write[], error: DaemonError): void {
     this.options.logger.error({ err: error, size: writes.length }, 'ledger batch failed for good');
     for (const write of writes) {
+      if (write.state === SETTLEMENT_WRITE) {
+        write.settlement.undo();
+        this.bestClaims.fail(write.settlement.entry);
+        continue;
+      }
       if (write.state !== PacketState.Posted) continue;
       write.packet.releaseDurableHold();
       write.packet.undoPost();
@@ -305,11 +382,12 @@ export class EmbeddedLedger implements InspectableLedger, BatchSink<Write> {
       file: this.options.writerThreadFile,
     });
     try {
-      const { boot, voided, accounts } = await thread.recover();
+      const { boot, voided, accounts, claims } = await thread.recover();
       this.boot = boot;
       for (const stored of accounts) this.loadAccount(stored);
+      for (const claim of claims) this.bestClaims.load(claim);
       this.options.logger.info(
-        { path: this.options.path, boot, voidedReservations: voided },
+        { path: this.options.path, boot, voidedReservations: voided, claims: claims.length },
         'embedded ledger opened',
       );
     } catch (err) {
@@ -328,6 +406,9 @@ export class EmbeddedLedger implements InspectableLedger, BatchSink<Write> {
     const thread = this.requireThread();
     const { assetCode, assetScale } = account;
     const liquidity = await this.liquidityFor(thread, assetCode, assetScale);
+    if (!this.settlementAccounts.has(assetKey(assetCode, assetScale))) {
+      this.loadAccount(await thread.ensureAccount({ kind: 'settlement', peerId: '', assetCode, assetScale }));
+    }
     const stored = await thread.ensureAccount({
       kind: 'peer',
       peerId: account.peerId,
@@ -353,9 +434,10 @@ export class EmbeddedLedger implements InspectableLedger, BatchSink<Write> {
   }
 
   private loadAccount(stored: StoredAccount, liquidity?: AccountState): AccountState {
-    if (stored.kind === 'liquidity') {
+    if (stored.kind !== 'peer') {
       const state = new AccountState(stored, undefined);
-      this.liquidity.set(assetKey(stored.assetCode, stored.assetScale), state);
+      const byAsset = stored.kind === 'liquidity' ? this.liquidity : this.settlementAccounts;
+      byAsset.set(assetKey(stored.assetCode, stored.assetScale), state);
       this.accounts.set(stored.id, state);
       return state;
     }
@@ -372,6 +454,14 @@ export class EmbeddedLedger implements InspectableLedger, BatchSink<Write> {
     if (this.thread === undefined || !this.running) throw ledgerUnavailable();
     return this.thread;
   }
+}
+
+function assetBalances(accounts: ReadonlyMap<string, AccountState>): AssetAccountBalance[] {
+  return [...accounts.values()].map((account) => ({
+    assetCode: account.stored.assetCode,
+    assetScale: account.stored.assetScale,
+    balance: account.balance,
+  }));
 }
 
 function notPending(handle: PacketHandle, action: string): DaemonError {

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { ClaimRecord } from '../types';
 import { LedgerWriterLock } from './writer-lock';
 
 /**
@@ -9,21 +10,28 @@ import { LedgerWriterLock } from './writer-lock';
  * loss (synchronous=NORMAL would only survive the former). One transaction per batch (group commit).
  *
  * Tables:
- * - accounts: one row per (peer, asset) and one liquidity row per asset; `balance` is the posted balance
- *   as a decimal string (amounts are u64, sums may exceed SQLite's i64), positive = owed to us.
+ * - accounts: one row per (peer, asset), one liquidity and one settlement row per asset; `balance` is the
+ *   posted balance as a decimal string (amounts are u64, sums may exceed SQLite's i64), positive = owed
+ *   to us.
  * - packets: one row per open packet, holding both legs (incoming: peer → liquidity of its asset;
  *   outgoing: liquidity of its asset → peer), so the legs commit together or not at all. state 0 =
  *   pending, 1 = posted, 2 = voided. A pending row is resolved at most once (deleted, or moved to a
  *   resolved state), and the balances change in the same transaction only when it is: replaying a batch
  *   can never count a post twice. Resolved rows are deleted once no replay can need them.
+ * - claims: the best claim of each (direction, channel), with the peer it binds the channel to. A claim
+ *   row is written only over a lower claim of the same peer, and the claim's amount moves between the
+ *   peer's and the settlement account in the same transaction only when the row is written: replaying
+ *   a batch can never book a claim twice.
  */
 export const PacketState = { Pending: 0, Posted: 1, Voided: 2 } as const;
 export type PacketState = (typeof PacketState)[keyof typeof PacketState];
 
+export type AccountKind = 'peer' | 'liquidity' | 'settlement';
+
 export interface StoredAccount {
   readonly id: number;
-  readonly kind: 'peer' | 'liquidity';
-  /** '' for liquidity accounts. */
+  readonly kind: AccountKind;
+  /** '' for an asset's own accounts (liquidity, settlement). */
   readonly peerId: string;
   readonly assetCode: string;
   readonly assetScale: number;
@@ -53,6 +61,26 @@ export interface PacketWrite {
   readonly packet: PacketRecord;
 }
 
+/** Record kind of a settlement in a batch, beside the packet states. */
+export const SETTLEMENT_WRITE = 3;
+
+/** The durable fields of one booked claim. */
+export interface SettlementRecord {
+  readonly peerAccountId: number;
+  readonly settlementAccountId: number;
+  /** Asset units; paid: the peer's balance rises by it, received: it falls. */
+  readonly amount: bigint;
+  readonly claim: ClaimRecord;
+}
+
+export interface SettlementWrite {
+  readonly state: typeof SETTLEMENT_WRITE;
+  readonly settlement: SettlementRecord;
+}
+
+/** One write of a batch: a packet's state change or a claim. */
+export type StoreWrite = PacketWrite | SettlementWrite;
+
 export interface StoreSnapshot {
   readonly accounts: StoredAccount[];
   /** Per account id: amounts reserved by pending rows (incoming raises, outgoing lowers the balance). */
@@ -64,7 +92,7 @@ const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS accounts (
   id INTEGER PRIMARY KEY,
-  kind TEXT NOT NULL CHECK (kind IN ('peer', 'liquidity')),
+  kind TEXT NOT NULL CHECK (kind IN ('peer', 'liquidity', 'settlement')),
   peer_id TEXT NOT NULL,
   asset_code TEXT NOT NULL,
   asset_scale INTEGER NOT NULL,
@@ -81,9 +109,37 @@ CREATE TABLE IF NOT EXISTS packets (
   out_amount TEXT NOT NULL,
   PRIMARY KEY (boot, seq)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS claims (
+  direction TEXT NOT NULL CHECK (direction IN ('paid', 'received')),
+  channel_id TEXT NOT NULL,
+  peer_id TEXT NOT NULL,
+  chain TEXT NOT NULL,
+  cumulative TEXT NOT NULL,
+  signature TEXT NOT NULL,
+  PRIMARY KEY (direction, channel_id)
+) WITHOUT ROWID;
 `;
 
-const SCHEMA_VERSION = '1';
+/** 1: accounts and packets; 2: settlement accounts and the claims table. */
+const SCHEMA_VERSION = '2';
+
+/** Version 1 allowed only peer and liquidity accounts: the table is rebuilt with the wider check. */
+const MIGRATE_1_TO_2 = `
+CREATE TABLE accounts_v2 (
+  id INTEGER PRIMARY KEY,
+  kind TEXT NOT NULL CHECK (kind IN ('peer', 'liquidity', 'settlement')),
+  peer_id TEXT NOT NULL,
+  asset_code TEXT NOT NULL,
+  asset_scale INTEGER NOT NULL,
+  balance TEXT NOT NULL DEFAULT '0',
+  UNIQUE (kind, peer_id, asset_code, asset_scale)
+);
+INSERT INTO accounts_v2 (id, kind, peer_id, asset_code, asset_scale, balance)
+  SELECT id, kind, peer_id, asset_code, asset_scale, balance FROM accounts;
+DROP TABLE accounts;
+ALTER TABLE accounts_v2 RENAME TO accounts;
+UPDATE meta SET value = '2' WHERE key = 'schema_version';
+`;
 
 export class SqliteLedgerStore {
   private readonly insertPending: Database.Statement;
@@ -92,7 +148,9 @@ export class SqliteLedgerStore {
   private readonly deletePending: Database.Statement;
   private readonly readBalance: Database.Statement;
   private readonly writeBalance: Database.Statement;
-  private readonly writeTransaction: (writes: readonly PacketWrite[]) => void;
+  private readonly readClaim: Database.Statement;
+  private readonly writeClaim: Database.Statement;
+  private readonly writeTransaction: (writes: readonly StoreWrite[]) => void;
   /**
    * Resolved rows are kept while their batch may still be replayed, then deleted: `current` holds the
    * rows the batch being written resolved, `prunable` those of finished batches not yet deleted.
@@ -118,7 +176,15 @@ export class SqliteLedgerStore {
     this.deletePending = db.prepare('DELETE FROM packets WHERE boot = ? AND seq = ? AND state = 0');
     this.readBalance = db.prepare('SELECT balance FROM accounts WHERE id = ?').pluck();
     this.writeBalance = db.prepare('UPDATE accounts SET balance = ? WHERE id = ?');
-    this.writeTransaction = db.transaction((writes: readonly PacketWrite[]) => this.applyWrites(writes));
+    this.readClaim = db.prepare(
+      'SELECT peer_id, cumulative FROM claims WHERE direction = ? AND channel_id = ?',
+    );
+    this.writeClaim = db.prepare(
+      'INSERT INTO claims (direction, channel_id, peer_id, chain, cumulative, signature) VALUES (?, ?, ?, ?, ?, ?) ' +
+        'ON CONFLICT (direction, channel_id) DO UPDATE SET chain = excluded.chain, ' +
+        'cumulative = excluded.cumulative, signature = excluded.signature',
+    );
+    this.writeTransaction = db.transaction((writes: readonly StoreWrite[]) => this.applyWrites(writes));
   }
 
   /** Opens (creating if needed) the store for the daemon: the one writer. */
@@ -139,6 +205,8 @@ export class SqliteLedgerStore {
       const version = db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get();
       if (version === undefined) {
         db.prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?)").run(SCHEMA_VERSION);
+      } else if (version === '1') {
+        db.transaction(() => db.exec(MIGRATE_1_TO_2))();
       } else if (version !== SCHEMA_VERSION) {
         throw new Error(
           `${path}: ledger schema version ${String(version)}, this ilpd reads ${SCHEMA_VERSION}`,
@@ -201,17 +269,25 @@ export class SqliteLedgerStore {
     })();
   }
 
+  /** The best claim of every (direction, channel). */
+  loadClaims(): ClaimRecord[] {
+    const rows = this.db.prepare('SELECT * FROM claims').all() as ClaimRow[];
+    return rows.map((row) => ({
+      peerId: row.peer_id,
+      direction: row.direction,
+      chain: row.chain,
+      channelId: row.channel_id,
+      cumulative: BigInt(row.cumulative),
+      signature: row.signature,
+    }));
+  }
+
   loadAccounts(): StoredAccount[] {
     return (this.db.prepare('SELECT * FROM accounts ORDER BY id').all() as AccountRow[]).map(toAccount);
   }
 
   /** Returns the account, creating it with a zero balance if missing. */
-  ensureAccount(
-    kind: 'peer' | 'liquidity',
-    peerId: string,
-    assetCode: string,
-    assetScale: number,
-  ): StoredAccount {
+  ensureAccount(kind: AccountKind, peerId: string, assetCode: string, assetScale: number): StoredAccount {
     this.db
       .prepare(
         'INSERT INTO accounts (kind, peer_id, asset_code, asset_scale) VALUES (?, ?, ?, ?) ' +
@@ -229,7 +305,7 @@ export class SqliteLedgerStore {
    * attempt at the batch written last (same ops): it may have committed already, so its resolved rows
    * must still be there to recognise it. A new batch means the previous one is finished.
    */
-  writeBatch(writes: readonly PacketWrite[], replay: boolean): void {
+  writeBatch(writes: readonly StoreWrite[], replay: boolean): void {
     if (!replay) {
       for (const p of this.current) this.prunable.push(p);
     }
@@ -244,9 +320,13 @@ export class SqliteLedgerStore {
     this.lock.release();
   }
 
-  private applyWrites(writes: readonly PacketWrite[]): void {
+  private applyWrites(writes: readonly StoreWrite[]): void {
     for (const p of this.prunable) this.prune.run(p.boot, p.seq);
     for (const write of writes) {
+      if (write.state === SETTLEMENT_WRITE) {
+        this.applySettlement(write.settlement);
+        continue;
+      }
       const p = write.packet;
       if (write.state === PacketState.Pending) {
         this.insertPending.run(
@@ -286,15 +366,48 @@ export class SqliteLedgerStore {
       this.writeBalance.run((current + delta).toString(), id);
     }
   }
+
+  /**
+   * Stores the claim and books its amount, only over a lower claim of the same peer (the main thread
+   * sends only claims it judged so; a replayed batch finds its claims stored and changes nothing).
+   */
+  private applySettlement(s: SettlementRecord): void {
+    const { claim } = s;
+    const row = this.readClaim.get(claim.direction, claim.channelId) as
+      { peer_id: string; cumulative: string } | undefined;
+    if (row !== undefined && (row.peer_id !== claim.peerId || BigInt(row.cumulative) >= claim.cumulative))
+      return;
+    this.writeClaim.run(
+      claim.direction,
+      claim.channelId,
+      claim.peerId,
+      claim.chain,
+      claim.cumulative.toString(),
+      claim.signature,
+    );
+    if (s.amount === 0n) return;
+    const toPeer = claim.direction === 'paid' ? s.amount : -s.amount;
+    add(this.deltas, s.peerAccountId, toPeer);
+    add(this.deltas, s.settlementAccountId, -toPeer);
+  }
 }
 
 interface AccountRow {
   id: number;
-  kind: 'peer' | 'liquidity';
+  kind: AccountKind;
   peer_id: string;
   asset_code: string;
   asset_scale: number;
   balance: string;
+}
+
+interface ClaimRow {
+  direction: 'paid' | 'received';
+  channel_id: string;
+  peer_id: string;
+  chain: string;
+  cumulative: string;
+  signature: string;
 }
 
 interface PendingRow {

@@ -59,7 +59,7 @@ export class LedgerStoreService {
       case 'recover': {
         // Only at the start of a run: a writer thread restarted mid-run must not void live reservations.
         const voided = store.recover();
-        return { voided, boot: store.nextBoot(), accounts: store.loadAccounts() };
+        return { voided, boot: store.nextBoot(), accounts: store.loadAccounts(), claims: store.loadClaims() };
       }
     }
   }

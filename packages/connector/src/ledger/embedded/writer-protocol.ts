@@ -1,5 +1,6 @@
+import type { ClaimRecord } from '../types';
 import type { PackedWrites } from './packed-writes';
-import type { StoredAccount } from './sqlite-store';
+import type { AccountKind, StoredAccount } from './sqlite-store';
 
 /** What the writer thread is started with (workerData). */
 export interface WriterThreadData {
@@ -12,11 +13,13 @@ export interface Recovered {
   readonly boot: number;
   readonly voided: number;
   readonly accounts: StoredAccount[];
+  /** The best claim of every (direction, channel). */
+  readonly claims: ClaimRecord[];
 }
 
 export interface AccountKey {
-  readonly kind: 'peer' | 'liquidity';
-  /** '' for liquidity accounts. */
+  readonly kind: AccountKind;
+  /** '' for an asset's own accounts (liquidity, settlement). */
   readonly peerId: string;
   readonly assetCode: string;
   readonly assetScale: number;

@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { threadEntry, type ThreadEntry } from '@ilpd/codec';
 import type { Logger } from 'pino';
 import { packWrites } from './packed-writes';
-import type { PacketWrite, StoredAccount } from './sqlite-store';
+import type { StoreWrite, StoredAccount } from './sqlite-store';
 import type { AccountKey, Recovered, WriterReply, WriterRequest, WriterThreadData } from './writer-protocol';
 
 export interface LedgerWriterThreadOptions {
@@ -56,7 +56,7 @@ export class LedgerWriterThread {
    * Commits one batch in one transaction; resolves once it is durable. `replay` marks another attempt
    * at the batch committed last (it may have committed before a failure was reported).
    */
-  async commit(writes: readonly PacketWrite[], replay: boolean): Promise<void> {
+  async commit(writes: readonly StoreWrite[], replay: boolean): Promise<void> {
     const packed = packWrites(writes);
     await this.request({ kind: 'commit', replay, ...packed }, [packed.buffer]);
   }

@@ -17,12 +17,13 @@ export interface HeadroomDeps {
  * headroom-in = maximum - balance - pending incoming, headroom-out = balance - pending outgoing - minimum.
  * Run at registration (start-up, before traffic). Headroom cannot go below zero (the account flags are
  * what enforces the limits), so a peer already beyond a lowered limit gets zero headroom and a warning.
+ * Resolves with the peer's posted balance it aligned to.
  */
 export async function alignHeadroom(
   connection: TigerBeetleConnection,
   peer: TbPeer,
   deps: HeadroomDeps,
-): Promise<void> {
+): Promise<bigint> {
   const found = await deps.lookup([peer.account, peer.headroomIn, peer.headroomOut]);
   const account = found.get(peer.account);
   const hi = found.get(peer.headroomIn);
@@ -47,7 +48,7 @@ export async function alignHeadroom(
     const t = adjustment(peer, 'out', want - have, deps);
     if (t !== undefined) transfers.push(t);
   }
-  if (transfers.length === 0) return;
+  if (transfers.length === 0) return balance;
   const results = await connection.write('create_transfers', (c) => c.createTransfers(transfers));
   results.forEach((result, i) => {
     if (result.status !== CreateTransferStatus.created && result.status !== CreateTransferStatus.exists) {
@@ -58,6 +59,7 @@ export async function alignHeadroom(
       );
     }
   });
+  return balance;
 }
 
 function clamp(peer: TbPeer, limit: 'maximum' | 'minimum', want: bigint, logger: Logger): bigint {

@@ -19,14 +19,39 @@ import { AccountFlags, TransferFlags, type Account, type Transfer } from 'tigerb
  * the chain and adds "relief" transfers: what a peer came to owe us more widens its outgoing headroom,
  * what we came to owe it more widens its incoming headroom.
  *
+ *
+ * Settlement: per asset a settlement account S, the other side of every claim booked. A paid claim is a
+ * transfer P → S (debit P: the peer's balance rises, we owe it less), a received claim S → P. Per asset,
+ * the peer accounts, liquidity and S sum to zero. A claim's transfer widens one headroom in the same
+ * linked chain (paid: headroom-out, received: headroom-in, as a post's relief) and narrows the other
+ * with a balancing transfer after the chain, which moves at most what the headroom has (a headroom
+ * cannot go below zero; a settlement is never refused for a limit).
+ *
  * Ids are deterministic so a retried request is recognised ("exists") and never counted twice: accounts
- * are hashes of (kind, peer, asset); a transfer id is boot (64 bits: ms clock + 16 random bits, unique
- * per process) | packet sequence (60 bits) | leg (4 bits).
+ * are hashes of (kind, peer, asset); a packet's transfer id is boot (64 bits: ms clock + 16 random bits,
+ * unique per process) | packet sequence (60 bits) | leg (4 bits); a claim's is a hash of (direction,
+ * channel, cumulative amount) | leg (4 bits), so a claim replayed by any run is "exists".
  */
-export const AccountCode = { Peer: 1, Liquidity: 2, HeadroomIn: 3, HeadroomOut: 4, Control: 5 } as const;
+export const AccountCode = {
+  Peer: 1,
+  Liquidity: 2,
+  HeadroomIn: 3,
+  HeadroomOut: 4,
+  Control: 5,
+  Settlement: 6,
+} as const;
 export type AccountKind = keyof typeof AccountCode;
 
-export const TransferCode = { PacketLeg: 1, Headroom: 2, Relief: 3, LimitAdjustment: 4 } as const;
+export const TransferCode = {
+  PacketLeg: 1,
+  Headroom: 2,
+  Relief: 3,
+  LimitAdjustment: 4,
+  Settlement: 5,
+} as const;
+
+/** Low 4 bits of a claim's transfer ids. */
+export const SettlementLeg = { Claim: 0, Widen: 1, Narrow: 2 } as const;
 
 /** Low 4 bits of a transfer id. Post = pending leg + 4, void = pending leg + 8. */
 export const Leg = {
@@ -72,6 +97,19 @@ export function accountId(kind: AccountKind, peerId: string, assetCode: string, 
   const id = (digest.readBigUInt64BE(0) << 64n) | digest.readBigUInt64BE(8);
   // 0 and 2^128 - 1 are reserved by TigerBeetle.
   return id === 0n || id === (1n << 128n) - 1n ? 1n : id;
+}
+
+/** Id of one of a claim's transfers: hash of (direction, channel, cumulative) with the leg in the low bits. */
+export function settlementTransferId(
+  direction: 'paid' | 'received',
+  channelId: string,
+  cumulative: bigint,
+  leg: number,
+): bigint {
+  const digest = hash(`ilpd/claim/${direction}/${channelId}/${cumulative}`);
+  const base = ((digest.readBigUInt64BE(0) << 64n) | digest.readBigUInt64BE(8)) & ~0xfn;
+  // Never 0 (reserved) whatever the leg; never 2^128 - 1 since legs are below 15.
+  return (base === 0n ? 0x10n : base) | BigInt(leg);
 }
 
 export function newAccount(id: bigint, ledger: number, kind: AccountKind): Account {

@@ -1,7 +1,19 @@
 import { CreateTransferStatus, TransferFlags, type Transfer } from 'tigerbeetle-node';
 import { DaemonError } from '../../errors';
-import type { PacketHandle } from '../types';
-import { Leg, POST_OFFSET, TransferCode, VOID_OFFSET, newTransfer, packetId, transferId } from './model';
+import type { ClaimEntry } from '../claims';
+import type { ClaimRecord, PacketHandle } from '../types';
+import {
+  Leg,
+  POST_OFFSET,
+  SettlementLeg,
+  TransferCode,
+  VOID_OFFSET,
+  linkChain,
+  newTransfer,
+  packetId,
+  settlementTransferId,
+  transferId,
+} from './model';
 
 /** A registered peer's TigerBeetle accounts and limits. */
 export interface TbPeer {
@@ -14,16 +26,45 @@ export interface TbPeer {
   readonly headroomOut: bigint;
   readonly liquidity: bigint;
   readonly control: bigint;
+  readonly settlement: bigint;
   readonly maximum?: bigint;
   readonly minimum?: bigint;
 }
 
-export const OpKind = { Reserve: 0, Post: 1, Void: 2 } as const;
+export const OpKind = { Reserve: 0, Post: 1, Void: 2, Settle: 3 } as const;
 export type OpKind = (typeof OpKind)[keyof typeof OpKind];
+export type PacketOpKind = Exclude<OpKind, typeof OpKind.Settle>;
 
-export interface TbOp {
-  readonly kind: OpKind;
+/** One write through the batch writer: a packet operation or a claim. */
+export type TbOp = TbPacketOp | TbSettleOp;
+
+export interface TbSettleOp extends TbOpState {
+  readonly kind: typeof OpKind.Settle;
+  readonly settlement: TbSettlement;
+}
+
+export interface TbPacketOp extends TbOpState {
+  readonly kind: PacketOpKind;
   readonly reservation: TbReservation;
+}
+
+/** The op's transfers, linked as they are sent. */
+export function opTransfers(op: TbOp): Transfer[] {
+  return op.kind === OpKind.Settle
+    ? op.settlement.transfers()
+    : linkChain(op.reservation.transfersFor(op.kind));
+}
+
+export function opTransferCount(op: TbOp): number {
+  return op.kind === OpKind.Settle ? op.settlement.transferCount : op.reservation.transferCount(op.kind);
+}
+
+/** The op's outcome from the statuses of its transfers: undefined when it is in place. */
+export function judgeOp(op: TbOp, statuses: readonly number[]): DaemonError | undefined {
+  return op.kind === OpKind.Settle ? op.settlement.judge(statuses) : op.reservation.judge(op.kind, statuses);
+}
+
+interface TbOpState {
   /** Set by the batch write when TigerBeetle refused this op's chain. */
   outcome: DaemonError | undefined;
   /** Set once the op's chain is in a request handed to the client: from then on it may be applied. */
@@ -35,6 +76,8 @@ export interface TbOp {
   abandoned: boolean;
   /** Set when the clients were released (stop) before the cluster answered this op's request. */
   uncertain: boolean;
+  /** Set once a post's balance change is counted in the ledger's known balances (a batch may be judged twice). */
+  counted: boolean;
 }
 
 interface PendingLeg {
@@ -76,7 +119,7 @@ export function pendingTimeoutSeconds(expiresAtMs: number, pendingTimeoutMs: num
  * transfers exist is fixed at reserve time from the peers' limits then.
  */
 export class TbReservation implements PacketHandle {
-  state: OpKind = OpKind.Reserve;
+  state: PacketOpKind = OpKind.Reserve;
   private readonly legs: PendingLeg[] = [];
   private readonly reliefs: Transfer[] = [];
 
@@ -84,10 +127,10 @@ export class TbReservation implements PacketHandle {
     readonly owner: object,
     private readonly boot: bigint,
     private readonly seq: number,
-    from: TbPeer,
-    inAmount: bigint,
-    to: TbPeer,
-    outAmount: bigint,
+    readonly from: TbPeer,
+    readonly inAmount: bigint,
+    readonly to: TbPeer,
+    readonly outAmount: bigint,
     private readonly timeoutSeconds: number,
   ) {
     const packet = TransferCode.PacketLeg;
@@ -116,7 +159,7 @@ export class TbReservation implements PacketHandle {
     return packetId(this.boot, this.seq);
   }
 
-  transfersFor(kind: OpKind): Transfer[] {
+  transfersFor(kind: PacketOpKind): Transfer[] {
     if (kind === OpKind.Reserve) {
       return this.legs.map((l) =>
         newTransfer({
@@ -153,12 +196,12 @@ export class TbReservation implements PacketHandle {
   }
 
   /** Transfers the chain of an op of this kind holds. */
-  transferCount(kind: OpKind): number {
+  transferCount(kind: PacketOpKind): number {
     return kind === OpKind.Post ? this.legs.length + this.reliefs.length : this.legs.length;
   }
 
   /** The op's outcome from its chain's statuses: undefined when the chain is in place. */
-  judge(kind: OpKind, statuses: readonly number[]): DaemonError | undefined {
+  judge(kind: PacketOpKind, statuses: readonly number[]): DaemonError | undefined {
     const done = kind === OpKind.Reserve ? DONE : kind === OpKind.Post ? POST_DONE : VOID_DONE;
     // A chain is atomic: one member found done (e.g. "exists" on a replay) means all of it is; the
     // others then report linked_event_failed.
@@ -207,4 +250,120 @@ export class TbReservation implements PacketHandle {
       }),
     );
   }
+}
+
+/** Statuses that mean a claim's transfer is in place: "exists" with other flags is the same claim sent
+ * alone by reconciliation (or in its chain by the run that made it). */
+export const CLAIM_DONE = new Set<number>([
+  S.created,
+  S.exists,
+  S.exists_with_different_flags,
+  S.linked_event_failed,
+]);
+
+/**
+ * One claim's transfers on TigerBeetle: the claim's transfer between the peer's and the settlement
+ * account, linked with the widening of one headroom (the change frees headroom as a post's relief does,
+ * and only once it is in the cluster), then the narrowing of the other headroom as a separate balancing
+ * transfer (it moves what the headroom has, at most the amount; its outcome does not decide the claim's).
+ * A claim of amount 0 has no transfers. Ids derive from the claim, so a replay by any run is "exists".
+ */
+export class TbSettlement {
+  readonly transferCount: number;
+  private readonly chain: Transfer[] = [];
+  private readonly narrowing: Transfer | undefined;
+
+  constructor(
+    readonly entry: ClaimEntry,
+    readonly peer: TbPeer,
+    readonly amount: bigint,
+  ) {
+    const { direction, channelId, cumulative } = entry.claim;
+    const id = (leg: number) => settlementTransferId(direction, channelId, cumulative, leg);
+    const paid = direction === 'paid';
+    if (amount > 0n) {
+      const { ledger, control } = peer;
+      this.chain.push(claimTransfer(entry.claim, peer, amount));
+      // paid: the peer owes us more (relatively), so we may come to owe it more: widen headroom-out and
+      // narrow headroom-in. received: the other way round.
+      const widen = paid
+        ? peer.minimum !== undefined && { debit: peer.headroomOut, credit: control }
+        : peer.maximum !== undefined && { debit: control, credit: peer.headroomIn };
+      if (widen) {
+        this.chain.push(
+          newTransfer({
+            id: id(SettlementLeg.Widen),
+            ...widen,
+            amount,
+            ledger,
+            code: TransferCode.Relief,
+            flags: 0,
+          }),
+        );
+      }
+      const narrow = paid
+        ? peer.maximum !== undefined && {
+            debit: peer.headroomIn,
+            credit: control,
+            flags: TransferFlags.balancing_debit,
+          }
+        : peer.minimum !== undefined && {
+            debit: control,
+            credit: peer.headroomOut,
+            flags: TransferFlags.balancing_credit,
+          };
+      if (narrow) {
+        this.narrowing = newTransfer({
+          id: id(SettlementLeg.Narrow),
+          ...narrow,
+          amount,
+          ledger,
+          code: TransferCode.Relief,
+        });
+      }
+    }
+    this.transferCount = this.chain.length + (this.narrowing === undefined ? 0 : 1);
+  }
+
+  get claim(): ClaimRecord {
+    return this.entry.claim;
+  }
+
+  /** Fresh objects each time: a batch may be sent again. */
+  transfers(): Transfer[] {
+    const out = linkChain(this.chain.map((t) => ({ ...t })));
+    if (this.narrowing !== undefined) out.push({ ...this.narrowing });
+    return out;
+  }
+
+  judge(statuses: readonly number[]): DaemonError | undefined {
+    const chain = statuses.slice(0, this.chain.length);
+    const failures = chain.filter((s) => !CLAIM_DONE.has(s));
+    // A chain member "linked_event_failed" beside one that is in place is the replay of a chain in place.
+    if (failures.length === 0 && chain.some((s) => s !== S.linked_event_failed)) return undefined;
+    const names = (failures.length > 0 ? failures : chain).map((s) => S[s] ?? String(s)).join(', ');
+    return new DaemonError(
+      'ILPD_ERR_LEDGER_WRITE_FAILED',
+      `TigerBeetle refused claim ${this.claim.cumulative} on ${this.claim.direction} channel ` +
+        `${this.claim.channelId}: ${names}`,
+    );
+  }
+}
+
+/** The claim's own transfer, alone (as reconciliation sends it) or first in its chain. */
+export function claimTransfer(
+  claim: ClaimRecord,
+  peer: Pick<TbPeer, 'account' | 'settlement' | 'ledger'>,
+  amount: bigint,
+): Transfer {
+  const paid = claim.direction === 'paid';
+  return newTransfer({
+    id: settlementTransferId(claim.direction, claim.channelId, claim.cumulative, SettlementLeg.Claim),
+    debit: paid ? peer.account : peer.settlement,
+    credit: paid ? peer.settlement : peer.account,
+    amount,
+    ledger: peer.ledger,
+    code: TransferCode.Settlement,
+    flags: TransferFlags.none,
+  });
 }

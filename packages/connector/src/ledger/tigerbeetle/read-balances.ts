@@ -1,7 +1,7 @@
 import type { Account } from 'tigerbeetle-node';
 import type { LedgerConfig } from '../../config/types';
 import { assetKey } from '../guards';
-import type { LiquidityBalance } from '../inspect';
+import type { LiquidityBalance, SettlementBalance } from '../inspect';
 import type { PeerBalance } from '../types';
 import { TigerBeetleConnection } from './connection';
 import { accountId, debitBalance } from './model';
@@ -22,7 +22,7 @@ export interface PeerAsset {
 export async function readTigerBeetleBalances(
   config: LedgerConfig['tigerbeetle'],
   peers: readonly PeerAsset[],
-): Promise<{ peers: PeerBalance[]; liquidity: LiquidityBalance[] }> {
+): Promise<{ peers: PeerBalance[]; liquidity: LiquidityBalance[]; settlement: SettlementBalance[] }> {
   const connection = new TigerBeetleConnection(config);
   try {
     const assets = new Map<string, PeerAsset>();
@@ -31,7 +31,10 @@ export async function readTigerBeetleBalances(
     const liquidityIds = [...assets.values()].map((a) =>
       accountId('Liquidity', '', a.assetCode, a.assetScale),
     );
-    const ids = [...peerIds, ...liquidityIds];
+    const settlementIds = [...assets.values()].map((a) =>
+      accountId('Settlement', '', a.assetCode, a.assetScale),
+    );
+    const ids = [...peerIds, ...liquidityIds, ...settlementIds];
     const found = new Map<bigint, Account>();
     // Sized for any cluster (a --development one takes the fewest ids); a CLI read needs no more.
     const perRequest = new RequestLimits(TRANSFERS_PER_REQUEST_DEVELOPMENT).ids;
@@ -55,13 +58,18 @@ export async function readTigerBeetleBalances(
         },
       ];
     });
-    const liquidity = [...assets.values()].flatMap((a, i) => {
-      const account = found.get(liquidityIds[i]);
-      return account === undefined
-        ? []
-        : [{ assetCode: a.assetCode, assetScale: a.assetScale, balance: debitBalance(account) }];
-    });
-    return { peers: peerBalances, liquidity };
+    const assetBalances = (accountIds: bigint[]) =>
+      [...assets.values()].flatMap((a, i) => {
+        const account = found.get(accountIds[i]);
+        return account === undefined
+          ? []
+          : [{ assetCode: a.assetCode, assetScale: a.assetScale, balance: debitBalance(account) }];
+      });
+    return {
+      peers: peerBalances,
+      liquidity: assetBalances(liquidityIds),
+      settlement: assetBalances(settlementIds),
+    };
   } finally {
     connection.destroy();
   }

@@ -2,34 +2,57 @@ import type { Logger } from 'pino';
 import { CreateAccountStatus, type Account, type Transfer } from 'tigerbeetle-node';
 import { DaemonError, type DaemonErrorCode } from '../../errors';
 import { LedgerBatchWriter, type BatchSink } from '../batch-writer';
-import { assetKey, ledgerUnavailable, reservationAccounts } from '../guards';
-import type { InspectableLedger, LiquidityBalance } from '../inspect';
+import { BestClaims } from '../claims';
+import { assetKey, ledgerUnavailable, reservationAccounts, settlementAccount } from '../guards';
+import type { AssetAccountBalance, InspectableLedger, LiquidityBalance, SettlementBalance } from '../inspect';
 import type {
+  ClaimRecord,
   LedgerObserver,
   LedgerPeerAccount,
   PacketHandle,
   PacketReservation,
   PeerBalance,
+  SettlementLedger,
+  SettlementOutcome,
 } from '../types';
+import { TigerBeetleClaimsStore, type ClaimsStoreOp } from './claims-store';
 import { TigerBeetleConnection, type TigerBeetleConnectionOptions } from './connection';
 import { alignHeadroom } from './headroom';
 import {
   accountId,
   debitBalance,
   ledgerNumber,
-  linkChain,
   MAX_TRANSFERS_PER_OP,
   newAccount,
   newBoot,
   transferId,
   type AccountKind,
 } from './model';
-import { OpKind, TbReservation, pendingTimeoutSeconds, type TbOp, type TbPeer } from './operations';
+import {
+  OpKind,
+  TbReservation,
+  TbSettlement,
+  judgeOp,
+  opTransferCount,
+  opTransfers,
+  pendingTimeoutSeconds,
+  type PacketOpKind,
+  type TbOp,
+  type TbPacketOp,
+  type TbPeer,
+  type TbSettleOp,
+} from './operations';
+import { reconcileClaims } from './reconcile-claims';
 import { recoverStalePendings } from './recovery';
 import { RequestLimits, TRANSFERS_PER_REQUEST_MAX, learnTransferLimit } from './request-limits';
 
 /** First pause before a write whose client failed is sent again on a fresh client (doubles up to 1 s). */
 const RESEND_DELAY_MS = 10;
+/**
+ * How long marking a claim applied in the claims store may wait for an intent's commit to ride along
+ * with. Nobody waits for it: an intent left unmarked by a crash is found applied at the next start.
+ */
+const CLAIM_MARK_DELAY_MS = 100;
 
 export interface TigerBeetleLedgerOptions extends TigerBeetleConnectionOptions {
   readonly batchSize: number;
@@ -40,6 +63,8 @@ export interface TigerBeetleLedgerOptions extends TigerBeetleConnectionOptions {
   readonly maxBatchEvents?: number;
   /** Time recovery may spend per start (default 10 s); what it leaves expires by its own timeout. */
   readonly recoveryBudgetMs?: number;
+  /** Absolute path of the claims store (claims-store.ts). */
+  readonly claimsPath: string;
   readonly logger: Logger;
   readonly observer?: LedgerObserver;
 }
@@ -70,14 +95,32 @@ export interface TigerBeetleWriteStats {
  * late fails by itself. reserve() does give up after requestTimeoutMs (T00 upstream: nothing was
  * forwarded, nothing moves); the reservation is then never sent if it was not yet, and voided as soon
  * as it is known to be in place if it was.
+ *
+ * Settlement: a claim is judged in memory (BestClaims), written durably to the claims store as an
+ * intent (claims-store.ts: TigerBeetle cannot hold a signature), then its transfer goes through the
+ * batch writer like a packet's; 'applied' means both are durable. At start the store's intents are
+ * settled against the cluster (reconcile-claims.ts) before any claim is judged.
  */
-export class TigerBeetleLedger implements InspectableLedger, BatchSink<TbOp> {
+export class TigerBeetleLedger implements InspectableLedger, SettlementLedger, BatchSink<TbOp> {
   readonly backend = 'tigerbeetle' as const;
   private readonly connection: TigerBeetleConnection;
   private readonly writer: LedgerBatchWriter<TbOp>;
   private readonly peers = new Map<string, TbPeer>();
   private readonly assetsByLedger = new Map<number, string>();
   private readonly liquidity = new Map<string, { assetCode: string; assetScale: number; id: bigint }>();
+  private readonly settlementAccounts = new Map<
+    string,
+    { assetCode: string; assetScale: number; id: bigint }
+  >();
+  /**
+   * Each registered peer's posted balance as far as the cluster has confirmed it: read at its first
+   * registration, then moved by every post and claim this process has confirmed (one ilpd per
+   * cluster, so nothing else moves it).
+   */
+  private readonly knownBalances = new Map<string, bigint>();
+  private readonly bestClaims = new BestClaims();
+  private claimsStore: TigerBeetleClaimsStore | undefined;
+  private readonly claimsWriter: LedgerBatchWriter<ClaimsStoreOp>;
   /** Recovery of each asset ledger, run once per start at the asset's first registration. */
   private readonly recoveries = new Map<string, Promise<void>>();
   private readonly boot = newBoot();
@@ -111,6 +154,16 @@ export class TigerBeetleLedger implements InspectableLedger, BatchSink<TbOp> {
       observer: options.observer,
       failureCode: (cause) => codeOf(cause) ?? 'ILPD_ERR_LEDGER_WRITE_FAILED',
     });
+    // Claims store commits are group commits too: every intent queued while one commits goes in the next.
+    this.claimsWriter = new LedgerBatchWriter<ClaimsStoreOp>(
+      {
+        writeBatch: (ops) => {
+          if (this.claimsStore === undefined) throw ledgerUnavailable();
+          this.claimsStore.commit(ops);
+        },
+      },
+      { batchSize: 1000, flushIntervalMs: 0, lazyFlushMs: CLAIM_MARK_DELAY_MS },
+    );
   }
 
   /** Connects (one lookup within requestTimeoutMs) and learns the cluster's request size limit. */
@@ -125,6 +178,7 @@ export class TigerBeetleLedger implements InspectableLedger, BatchSink<TbOp> {
         this.limits.transfers = await learnTransferLimit(this.connection, TRANSFERS_PER_REQUEST_MAX);
       }
       this.fitBatchesToRequests();
+      await this.openClaims();
       this.logger.info(
         {
           cluster: this.connection.description,
@@ -135,6 +189,8 @@ export class TigerBeetleLedger implements InspectableLedger, BatchSink<TbOp> {
         'tigerbeetle ledger ready',
       );
     } catch (err) {
+      this.claimsStore?.close();
+      this.claimsStore = undefined;
       this.connection.destroy();
       throw err;
     }
@@ -181,6 +237,9 @@ export class TigerBeetleLedger implements InspectableLedger, BatchSink<TbOp> {
     } finally {
       clearTimeout(timer);
       this.connection.destroy();
+      await this.claimsWriter.stop().catch(() => undefined);
+      this.claimsStore?.close();
+      this.claimsStore = undefined;
     }
   }
 
@@ -213,12 +272,14 @@ export class TigerBeetleLedger implements InspectableLedger, BatchSink<TbOp> {
       headroomOut: id('HeadroomOut'),
       liquidity: id('Liquidity', ''),
       control: id('Control', ''),
+      settlement: id('Settlement', ''),
       maximum: account.maximum,
       minimum: account.minimum,
     };
     const accounts: Account[] = [
       newAccount(peer.liquidity, ledger, 'Liquidity'),
       newAccount(peer.control, ledger, 'Control'),
+      newAccount(peer.settlement, ledger, 'Settlement'),
       newAccount(peer.account, ledger, 'Peer'),
       newAccount(peer.headroomIn, ledger, 'HeadroomIn'),
       newAccount(peer.headroomOut, ledger, 'HeadroomOut'),
@@ -234,13 +295,16 @@ export class TigerBeetleLedger implements InspectableLedger, BatchSink<TbOp> {
       }
     });
     await this.recoverOnce(asset, peer);
-    await alignHeadroom(this.connection, peer, {
+    const balance = await alignHeadroom(this.connection, peer, {
       lookup: (ids) => this.lookup(ids),
       nextTransferId: (leg) => transferId(this.boot, ++this.seq, leg),
       logger: this.options.logger,
     });
     this.assetsByLedger.set(ledger, asset);
     this.liquidity.set(asset, { assetCode, assetScale, id: peer.liquidity });
+    this.settlementAccounts.set(asset, { assetCode, assetScale, id: peer.settlement });
+    // A peer registered again keeps the balance this process tracks (posts may be in flight).
+    if (!this.knownBalances.has(peerId)) this.knownBalances.set(peerId, balance);
     this.peers.set(peerId, peer);
   }
 
@@ -317,17 +381,84 @@ export class TigerBeetleLedger implements InspectableLedger, BatchSink<TbOp> {
     });
   }
 
-  async liquidityBalances(): Promise<LiquidityBalance[]> {
+  liquidityBalances(): Promise<LiquidityBalance[]> {
+    return this.assetBalances(this.liquidity);
+  }
+
+  settlementBalances(): Promise<SettlementBalance[]> {
+    return this.assetBalances(this.settlementAccounts);
+  }
+
+  async recordSettlement(claim: ClaimRecord, amount: bigint): Promise<SettlementOutcome> {
     if (!this.running) throw ledgerUnavailable();
-    await this.writer.flush();
-    const assets = [...this.liquidity.values()];
-    const found = await this.lookup(assets.map((a) => a.id));
-    return assets.flatMap((asset) => {
-      const account = found.get(asset.id);
-      return account === undefined
-        ? []
-        : [{ assetCode: asset.assetCode, assetScale: asset.assetScale, balance: debitBalance(account) }];
-    });
+    const peer = settlementAccount(this.peers, claim, amount);
+    // Refuses (INVALID_AMOUNT) a cumulative amount wider than the claims store keeps.
+    TigerBeetleClaimsStore.cumulativeKey(claim.cumulative);
+    for (;;) {
+      const decision = this.bestClaims.decide(claim);
+      if (decision.outcome === 'wait') {
+        await decision.until;
+        continue;
+      }
+      if (decision.outcome !== 'apply') return decision.outcome;
+      const { entry } = decision;
+      const settlement = new TbSettlement(entry, peer, amount);
+      try {
+        // The intent is durable before the transfer can exist: every transfer of a claim has its claim.
+        await this.claimsWriter.pushDurable({
+          kind: 'intent',
+          intent: { claim, amount, assetCode: peer.assetCode, assetScale: peer.assetScale },
+        });
+      } catch (err) {
+        this.bestClaims.fail(entry);
+        throw err;
+      }
+      if (settlement.transferCount > 0) {
+        const op: TbSettleOp = {
+          kind: OpKind.Settle,
+          settlement,
+          outcome: undefined,
+          sent: false,
+          abandoned: false,
+          uncertain: false,
+          counted: false,
+        };
+        try {
+          await this.writer.pushDurable(op);
+        } catch (err) {
+          // Unanswered or failed for good: the intent stays and is settled against the cluster at the
+          // next start. This run answers no more for the claim.
+          this.bestClaims.fail(entry);
+          throw err;
+        }
+        if (op.uncertain) {
+          this.bestClaims.fail(entry);
+          throw new DaemonError(
+            'ILPD_ERR_LEDGER_UNAVAILABLE',
+            `claim ${claim.cumulative} on ${claim.channelId} unanswered at stop; settled at the next start`,
+          );
+        }
+        if (op.outcome !== undefined) {
+          this.bestClaims.fail(entry);
+          this.claimsWriter.push({ kind: 'drop', claim });
+          throw op.outcome;
+        }
+      }
+      const toPeer = claim.direction === 'paid' ? amount : -amount;
+      this.knownBalances.set(peer.peerId, (this.knownBalances.get(peer.peerId) ?? 0n) + toPeer);
+      this.bestClaims.confirm(entry);
+      this.markApplied(claim);
+      return 'applied';
+    }
+  }
+
+  async claims(): Promise<ClaimRecord[]> {
+    if (this.claimsStore === undefined) throw ledgerUnavailable();
+    return this.bestClaims.durable();
+  }
+
+  postedBalance(peerId: string): bigint | undefined {
+    return this.knownBalances.get(peerId);
   }
 
   /**
@@ -346,7 +477,7 @@ export class TigerBeetleLedger implements InspectableLedger, BatchSink<TbOp> {
     let start = 0;
     let transfers = 0;
     for (let i = 0; i < live.length; i++) {
-      const n = live[i].reservation.transferCount(live[i].kind);
+      const n = opTransferCount(live[i]);
       if (i > start && transfers + n > this.limits.transfers) {
         requests.push(this.writeOps(live.slice(start, i)));
         start = i;
@@ -374,7 +505,7 @@ export class TigerBeetleLedger implements InspectableLedger, BatchSink<TbOp> {
     const starts: number[] = [];
     for (const op of ops) {
       starts.push(transfers.length);
-      for (const transfer of linkChain(op.reservation.transfersFor(op.kind))) transfers.push(transfer);
+      for (const transfer of opTransfers(op)) transfers.push(transfer);
     }
     if (transfers.length === 0) return;
     if (transfers.length > this.limits.transfers && ops.length > 1) return this.writeHalves(ops);
@@ -402,11 +533,18 @@ export class TigerBeetleLedger implements InspectableLedger, BatchSink<TbOp> {
     this.stats.transfers += transfers.length;
     ops.forEach((op, i) => {
       const end = i + 1 < starts.length ? starts[i + 1] : transfers.length;
-      op.outcome = op.reservation.judge(
-        op.kind,
+      op.outcome = judgeOp(
+        op,
         results.slice(starts[i], end).map((r) => r.status),
       );
-      if (op.abandoned && op.outcome === undefined) this.voidAbandoned(op.reservation);
+      if (op.kind === OpKind.Settle || op.outcome !== undefined) return;
+      if (op.abandoned) this.voidAbandoned(op.reservation);
+      if (op.kind === OpKind.Post && !op.counted) {
+        op.counted = true;
+        const { from, inAmount, to, outAmount } = op.reservation;
+        this.knownBalances.set(from.peerId, (this.knownBalances.get(from.peerId) ?? 0n) + inAmount);
+        this.knownBalances.set(to.peerId, (this.knownBalances.get(to.peerId) ?? 0n) - outAmount);
+      }
     });
   }
 
@@ -444,7 +582,7 @@ export class TigerBeetleLedger implements InspectableLedger, BatchSink<TbOp> {
     });
   }
 
-  private async resolve(handle: PacketHandle, kind: OpKind): Promise<void> {
+  private async resolve(handle: PacketHandle, kind: PacketOpKind): Promise<void> {
     if (!(handle instanceof TbReservation) || handle.owner !== this || handle.state !== OpKind.Reserve) {
       throw new DaemonError(
         'ILPD_ERR_LEDGER_NOT_PENDING',
@@ -498,6 +636,43 @@ export class TigerBeetleLedger implements InspectableLedger, BatchSink<TbOp> {
     return recovery;
   }
 
+  /** Opens the claims store and settles its intents against the cluster (reconcile-claims.ts). */
+  private async openClaims(): Promise<void> {
+    const store = TigerBeetleClaimsStore.open(this.options.claimsPath);
+    this.claimsStore = store;
+    const report = await reconcileClaims(this.connection, store, this.limits, this.logger);
+    for (const claim of report.applied) this.bestClaims.load(claim);
+    const { applied, ...counts } = report;
+    this.logger.info(
+      { path: this.options.claimsPath, claims: applied.length, ...counts },
+      'tigerbeetle claims store opened',
+    );
+  }
+
+  /** Marks a claim applied in the claims store, with the next commit (nobody waits: see CLAIM_MARK_DELAY_MS). */
+  private markApplied(claim: ClaimRecord): void {
+    try {
+      this.claimsWriter.push({ kind: 'applied', claim });
+    } catch {
+      // The store is closing: the intent is found applied at the next start.
+    }
+  }
+
+  private async assetBalances(
+    accounts: ReadonlyMap<string, { assetCode: string; assetScale: number; id: bigint }>,
+  ): Promise<AssetAccountBalance[]> {
+    if (!this.running) throw ledgerUnavailable();
+    await this.writer.flush();
+    const assets = [...accounts.values()];
+    const found = await this.lookup(assets.map((a) => a.id));
+    return assets.flatMap((asset) => {
+      const account = found.get(asset.id);
+      return account === undefined
+        ? []
+        : [{ assetCode: asset.assetCode, assetScale: asset.assetScale, balance: debitBalance(account) }];
+    });
+  }
+
   private async lookup(ids: bigint[]): Promise<Map<bigint, Account>> {
     const found = new Map<bigint, Account>();
     for (let i = 0; i < ids.length; i += this.limits.ids) {
@@ -509,8 +684,16 @@ export class TigerBeetleLedger implements InspectableLedger, BatchSink<TbOp> {
   }
 }
 
-function newOp(kind: OpKind, reservation: TbReservation): TbOp {
-  return { kind, reservation, outcome: undefined, sent: false, abandoned: false, uncertain: false };
+function newOp(kind: PacketOpKind, reservation: TbReservation): TbPacketOp {
+  return {
+    kind,
+    reservation,
+    outcome: undefined,
+    sent: false,
+    abandoned: false,
+    uncertain: false,
+    counted: false,
+  };
 }
 
 function codeOf(err: unknown): DaemonErrorCode | undefined {

@@ -12,6 +12,9 @@
  * Each packet: reserve, a 3 ms round trip to the next hop, post (awaited, as the packet path does).
  * Prints one JSON line.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import pino from 'pino';
 import { TigerBeetleLedger } from '../../../src/ledger/tigerbeetle/tigerbeetle-ledger';
@@ -36,6 +39,7 @@ function percentile(sorted: number[], p: number): number {
 
 async function main(): Promise<void> {
   const cluster = new SimulatedTigerBeetle({ requestSizeLimit: REQUEST_SIZE, latencyMs: LATENCY_MS });
+  const claimsDir = mkdtempSync(join(tmpdir(), 'ilpd-tb-bench-claims-'));
   const flushMs: number[] = [];
   let inFlight = 0;
   let maxInFlight = 0;
@@ -49,6 +53,7 @@ async function main(): Promise<void> {
     requestTimeoutMs: 5000,
     requestsInFlight: CONCURRENT,
     logger: pino({ level: 'warn' }),
+    claimsPath: join(claimsDir, 'claims.sqlite'),
     observer: { onBatchFlushed: (_size, seconds) => flushMs.push(seconds * 1000) },
     createClient: () => {
       const client = cluster.client();
@@ -111,6 +116,7 @@ async function main(): Promise<void> {
   const cpu = process.cpuUsage(cpuBefore);
   await ledger.stop();
   cluster.close();
+  rmSync(claimsDir, { recursive: true, force: true });
   const requests = ledger.stats.requests - statsBefore.requests;
   const transfers = ledger.stats.transfers - statsBefore.transfers;
   const sorted = (xs: number[]) => xs.sort((a, b) => a - b);

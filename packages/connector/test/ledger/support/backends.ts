@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pino from 'pino';
 import type { LedgerConfig } from '../../../src/config/types';
-import { createLedger, type InspectableLedger } from '../../../src/ledger';
+import { createLedger, type DaemonLedger } from '../../../src/ledger';
 import { TigerBeetleLedger } from '../../../src/ledger/tigerbeetle/tigerbeetle-ledger';
 import { SimulatedTigerBeetle } from './simulated-tigerbeetle';
 
@@ -27,7 +27,7 @@ export interface LedgerStoreRef {
   peer(name: string): string;
   /** Asset codes unique to this store (a real cluster keeps liquidity accounts per asset). */
   asset(code: string): string;
-  open(overrides?: Partial<Omit<LedgerConfig, 'backend' | 'embedded' | 'tigerbeetle'>>): InspectableLedger;
+  open(overrides?: Partial<Omit<LedgerConfig, 'backend' | 'embedded' | 'tigerbeetle'>>): DaemonLedger;
   cleanup(): void;
 }
 
@@ -41,6 +41,7 @@ const unusedTigerBeetle = {
   maxBatchEvents: 0,
   requestsInFlight: 4,
   recoveryBudgetMs: 10_000,
+  claimsPath: 'unused-claims.sqlite',
 };
 
 const baseConfig = {
@@ -88,6 +89,8 @@ export function tigerbeetleBackend(env: NodeJS.ProcessEnv = process.env): Backen
     timeoutGranularityMs: 1000,
     newStore() {
       const namespace = randomBytes(4).toString('hex');
+      // The claims store is local to the process, like a daemon's: one per store, beside no other.
+      const dir = mkdtempSync(join(tmpdir(), 'ilpd-tb-claims-'));
       return {
         peer: (name) => `${name}-${namespace}`,
         // Asset codes are free-form strings to the ledger; a unique one gives each test its own ledger.
@@ -106,11 +109,12 @@ export function tigerbeetleBackend(env: NodeJS.ProcessEnv = process.env): Backen
                 maxBatchEvents: 0,
                 requestsInFlight: 4,
                 recoveryBudgetMs: 10_000,
+                claimsPath: 'claims.sqlite',
               },
             },
-            { logger: silent, configDir: tmpdir() },
+            { logger: silent, configDir: dir },
           ),
-        cleanup: () => undefined,
+        cleanup: () => rmSync(dir, { recursive: true, force: true }),
       };
     },
   };
@@ -127,6 +131,7 @@ export const simulatedTigerbeetleBackend: BackendHarness = {
   timeoutGranularityMs: 1000,
   newStore() {
     const cluster = new SimulatedTigerBeetle();
+    const dir = mkdtempSync(join(tmpdir(), 'ilpd-tb-claims-'));
     return {
       peer: (name) => name,
       asset: (code) => code,
@@ -139,10 +144,12 @@ export const simulatedTigerbeetleBackend: BackendHarness = {
           requestTimeoutMs: 5000,
           requestsInFlight: 4,
           logger: silent,
+          claimsPath: join(dir, 'claims.sqlite'),
           createClient: () => cluster.client(),
         }),
       cleanup: () => {
         cluster.close();
+        rmSync(dir, { recursive: true, force: true });
         if (cluster.clientsCreated !== cluster.clientsDestroyed) {
           throw new Error(
             `${cluster.clientsCreated - cluster.clientsDestroyed} simulated clients never destroyed`,

@@ -1,5 +1,6 @@
 import type { DaemonErrorCode } from '../../../src/errors';
-import type { InspectableLedger, LedgerPeerAccount } from '../../../src/ledger';
+import type { ClaimRecord, DaemonLedger, LedgerPeerAccount, SettlementOutcome } from '../../../src/ledger';
+import { readBalanceReport } from '../../../src/ledger/balance-report';
 import type { BackendHarness, LedgerStoreRef } from './backends';
 
 type Sink = { writeBatch(ops: readonly unknown[], attempt: number): void | Promise<void> };
@@ -11,7 +12,7 @@ type Sink = { writeBatch(ops: readonly unknown[], attempt: number): void | Promi
 export function describeLedgerConformance(backend: BackendHarness): void {
   describe(`ledger conformance: ${backend.label}`, () => {
     let store: LedgerStoreRef;
-    const open: InspectableLedger[] = [];
+    const open: DaemonLedger[] = [];
     let USD: string;
     let EUR: string;
     let alice: string;
@@ -30,7 +31,7 @@ export function describeLedgerConformance(backend: BackendHarness): void {
       store.cleanup();
     });
 
-    async function start(overrides?: Parameters<LedgerStoreRef['open']>[0]): Promise<InspectableLedger> {
+    async function start(overrides?: Parameters<LedgerStoreRef['open']>[0]): Promise<DaemonLedger> {
       const ledger = store.open(overrides);
       open.push(ledger);
       await ledger.start();
@@ -53,7 +54,7 @@ export function describeLedgerConformance(backend: BackendHarness): void {
       };
     }
 
-    async function balanceOf(ledger: InspectableLedger, peerId: string) {
+    async function balanceOf(ledger: DaemonLedger, peerId: string) {
       const found = (await ledger.balances()).find((b) => b.peerId === peerId);
       if (found === undefined) throw new Error(`no balance for ${peerId}`);
       return found;
@@ -63,18 +64,18 @@ export function describeLedgerConformance(backend: BackendHarness): void {
       await expect(promise).rejects.toMatchObject({ code });
     }
 
-    /** Per asset: peer balances plus the liquidity account sum to zero (double entry). */
-    async function assetSums(ledger: InspectableLedger): Promise<Map<string, bigint>> {
+    /** Per asset: peer balances plus the liquidity and settlement accounts sum to zero (double entry). */
+    async function assetSums(ledger: DaemonLedger): Promise<Map<string, bigint>> {
       const sums = new Map<string, bigint>();
       for (const b of await ledger.balances())
         sums.set(b.assetCode, (sums.get(b.assetCode) ?? 0n) + b.balance);
-      for (const l of await ledger.liquidityBalances()) {
+      for (const l of [...(await ledger.liquidityBalances()), ...(await ledger.settlementBalances())]) {
         sums.set(l.assetCode, (sums.get(l.assetCode) ?? 0n) + l.balance);
       }
       return sums;
     }
 
-    async function expectBalanced(ledger: InspectableLedger): Promise<void> {
+    async function expectBalanced(ledger: DaemonLedger): Promise<void> {
       for (const [asset, sum] of await assetSums(ledger)) expect([asset, sum]).toEqual([asset, 0n]);
     }
 
@@ -393,6 +394,223 @@ export function describeLedgerConformance(backend: BackendHarness): void {
       const reopened = await start();
       await reopened.registerPeer(peer(alice, USD));
       expect(await balanceOf(reopened, alice)).toMatchObject({ balance: 8n, pendingIncoming: 0n });
+    });
+
+    describe('settlement', () => {
+      /** A claim on one of this store's channels (a real cluster keeps claim transfers between runs). */
+      function claim(
+        peerId: string,
+        direction: ClaimRecord['direction'],
+        channel: string,
+        cumulative: bigint,
+      ): ClaimRecord {
+        return {
+          peerId,
+          direction,
+          chain: 'evm',
+          channelId: store.peer(channel),
+          cumulative,
+          signature: `0x${direction}${cumulative.toString(16)}`,
+        };
+      }
+
+      async function settlementOf(ledger: DaemonLedger, assetCode: string): Promise<bigint> {
+        const found = (await ledger.settlementBalances()).find((b) => b.assetCode === assetCode);
+        if (found === undefined) throw new Error(`no settlement account for ${assetCode}`);
+        return found.balance;
+      }
+
+      function sortClaims(claims: ClaimRecord[]): ClaimRecord[] {
+        return [...claims].sort(
+          (a, b) => a.direction.localeCompare(b.direction) || a.channelId.localeCompare(b.channelId),
+        );
+      }
+
+      test('a paid claim raises the peer balance, a received one lowers it, and each asset still sums to zero', async () => {
+        const ledger = await start();
+        await ledger.registerPeer(peer(alice, USD));
+        await ledger.registerPeer(peer(bob, USD));
+        await ledger.registerPeer(peer(store.peer('carol'), EUR));
+        await ledger.post(await ledger.reserve(packet(alice, 100n, bob, 99n)));
+        expect(await ledger.recordSettlement(claim(bob, 'paid', 'ch-bob', 5000n), 60n)).toBe('applied');
+        expect(ledger.postedBalance(bob)).toBe(-39n);
+        expect(await ledger.recordSettlement(claim(alice, 'received', 'ch-alice', 7000n), 70n)).toBe(
+          'applied',
+        );
+        expect(ledger.postedBalance(alice)).toBe(30n);
+        expect(await balanceOf(ledger, alice)).toMatchObject({ balance: 30n, pendingIncoming: 0n });
+        expect(await balanceOf(ledger, bob)).toMatchObject({ balance: -39n, pendingOutgoing: 0n });
+        // The settlement account is the other side of both claims; liquidity keeps only the spread.
+        expect(await settlementOf(ledger, USD)).toBe(10n);
+        expect(await settlementOf(ledger, EUR)).toBe(0n);
+        expect(await ledger.liquidityBalances()).toEqual(
+          expect.arrayContaining([{ assetCode: USD, assetScale: 2, balance: -1n }]),
+        );
+        await expectBalanced(ledger);
+        expect(ledger.postedBalance(store.peer('nobody'))).toBeUndefined();
+        // The balances report of a running ledger: the shape `ilpd ledger balances` prints.
+        const report = await readBalanceReport(ledger);
+        expect(report.backend).toBe(backend.name);
+        expect(report.balances.map((p) => [p.peerId, p.balance])).toEqual(
+          [
+            [alice, 30n],
+            [bob, -39n],
+            [store.peer('carol'), 0n],
+          ].sort((x, y) => String(x[0]).localeCompare(String(y[0]))),
+        );
+        expect(report.settlement).toEqual(
+          expect.arrayContaining([
+            { assetCode: USD, assetScale: 2, balance: 10n },
+            { assetCode: EUR, assetScale: 2, balance: 0n },
+          ]),
+        );
+      });
+
+      test('an equal, lower or replayed claim is stale and changes nothing; directions are separate', async () => {
+        const ledger = await start();
+        await ledger.registerPeer(peer(alice, USD));
+        const best = claim(alice, 'received', 'ch-1', 100n);
+        expect(await ledger.recordSettlement(best, 10n)).toBe('applied');
+        expect(await ledger.recordSettlement(best, 10n)).toBe('stale');
+        expect(await ledger.recordSettlement({ ...best, signature: '0xother' }, 10n)).toBe('stale');
+        expect(await ledger.recordSettlement(claim(alice, 'received', 'ch-1', 99n), 3n)).toBe('stale');
+        expect(ledger.postedBalance(alice)).toBe(-10n);
+        expect(await settlementOf(ledger, USD)).toBe(10n);
+        // The same channel id in the other direction is another channel (ours to alice).
+        expect(await ledger.recordSettlement(claim(alice, 'paid', 'ch-1', 50n), 4n)).toBe('applied');
+        expect(await ledger.recordSettlement(claim(alice, 'received', 'ch-1', 150n), 5n)).toBe('applied');
+        expect(ledger.postedBalance(alice)).toBe(-11n);
+        expect(sortClaims(await ledger.claims())).toEqual([
+          claim(alice, 'paid', 'ch-1', 50n),
+          claim(alice, 'received', 'ch-1', 150n),
+        ]);
+        await expectBalanced(ledger);
+      });
+
+      test('a claim on a channel bound to another peer is foreign and changes nothing', async () => {
+        const ledger = await start();
+        await ledger.registerPeer(peer(alice, USD));
+        await ledger.registerPeer(peer(bob, USD));
+        expect(await ledger.recordSettlement(claim(alice, 'received', 'ch-a', 10n), 10n)).toBe('applied');
+        expect(await ledger.recordSettlement(claim(bob, 'received', 'ch-a', 20n), 20n)).toBe(
+          'foreign-channel',
+        );
+        // Two peers racing for a new channel: the first claim judged binds it.
+        const race = await Promise.all([
+          ledger.recordSettlement(claim(bob, 'paid', 'ch-new', 5n), 5n),
+          ledger.recordSettlement(claim(alice, 'paid', 'ch-new', 9n), 9n),
+        ]);
+        expect(race).toEqual(['applied', 'foreign-channel']);
+        expect(ledger.postedBalance(alice)).toBe(-10n);
+        expect(ledger.postedBalance(bob)).toBe(5n);
+        expect(await settlementOf(ledger, USD)).toBe(5n);
+        expect(sortClaims(await ledger.claims())).toEqual([
+          claim(bob, 'paid', 'ch-new', 5n),
+          claim(alice, 'received', 'ch-a', 10n),
+        ]);
+        await expectBalanced(ledger);
+      });
+
+      test('a claim of amount 0 is stored and moves nothing', async () => {
+        const ledger = await start();
+        await ledger.registerPeer(peer(alice, USD));
+        expect(await ledger.recordSettlement(claim(alice, 'paid', 'ch-0', 3n), 0n)).toBe('applied');
+        expect(await ledger.recordSettlement(claim(alice, 'paid', 'ch-0', 3n), 0n)).toBe('stale');
+        expect(ledger.postedBalance(alice)).toBe(0n);
+        expect(await settlementOf(ledger, USD)).toBe(0n);
+        expect(await ledger.claims()).toEqual([claim(alice, 'paid', 'ch-0', 3n)]);
+      });
+
+      test('a claim of an unregistered peer or with a negative amount is refused', async () => {
+        const ledger = await start();
+        await ledger.registerPeer(peer(alice, USD));
+        await expectCode(
+          ledger.recordSettlement(claim(store.peer('nobody'), 'paid', 'ch-x', 1n), 1n),
+          'ILPD_ERR_LEDGER_UNKNOWN_ACCOUNT',
+        );
+        await expectCode(
+          ledger.recordSettlement(claim(alice, 'paid', 'ch-x', 1n), -1n),
+          'ILPD_ERR_INVALID_AMOUNT',
+        );
+        await expectCode(
+          ledger.recordSettlement(claim(alice, 'paid', 'ch-x', 0n), 0n),
+          'ILPD_ERR_INVALID_AMOUNT',
+        );
+        expect(await ledger.claims()).toEqual([]);
+      });
+
+      test('the best claims and what they booked survive a restart', async () => {
+        const carol = store.peer('carol');
+        const first = await start();
+        await first.registerPeer(peer(alice, USD));
+        await first.registerPeer(peer(carol, EUR));
+        await first.recordSettlement(claim(alice, 'paid', 'ch-1', 10n), 10n);
+        await first.recordSettlement(claim(alice, 'paid', 'ch-1', 25n), 15n);
+        await first.recordSettlement(claim(alice, 'received', 'ch-2', 40n), 4n);
+        await first.recordSettlement(claim(carol, 'received', 'ch-3', 7n), 7n);
+        await first.stop();
+        open.splice(open.indexOf(first), 1);
+
+        const second = await start();
+        expect(sortClaims(await second.claims())).toEqual([
+          claim(alice, 'paid', 'ch-1', 25n),
+          claim(alice, 'received', 'ch-2', 40n),
+          claim(carol, 'received', 'ch-3', 7n),
+        ]);
+        await second.registerPeer(peer(alice, USD));
+        await second.registerPeer(peer(carol, EUR));
+        expect(second.postedBalance(alice)).toBe(21n);
+        expect(second.postedBalance(carol)).toBe(-7n);
+        expect(await settlementOf(second, USD)).toBe(-21n);
+        expect(await settlementOf(second, EUR)).toBe(7n);
+        // Judged against the stored claims: a replay is stale, another peer's claim foreign.
+        expect(await second.recordSettlement(claim(alice, 'paid', 'ch-1', 25n), 15n)).toBe('stale');
+        expect(await second.recordSettlement(claim(carol, 'paid', 'ch-1', 30n), 5n)).toBe('foreign-channel');
+        expect(await second.recordSettlement(claim(alice, 'paid', 'ch-1', 30n), 5n)).toBe('applied');
+        expect(second.postedBalance(alice)).toBe(26n);
+        await expectBalanced(second);
+      });
+
+      test('a settlement makes room like a post: a peer at its limit can send again after paying', async () => {
+        const ledger = await start();
+        await ledger.registerPeer(peer(alice, USD, { maximum: 100n, minimum: -50n }));
+        await ledger.registerPeer(peer(bob, USD, { minimum: -100n }));
+        await ledger.post(await ledger.reserve(packet(alice, 100n, bob)));
+        await expectCode(ledger.reserve(packet(alice, 1n, bob)), 'ILPD_ERR_LEDGER_LIMIT_EXCEEDED');
+        // alice pays us 40: she may owe us 40 more.
+        expect(await ledger.recordSettlement(claim(alice, 'received', 'ch-in', 40n), 40n)).toBe('applied');
+        await expectCode(ledger.reserve(packet(alice, 41n, bob)), 'ILPD_ERR_LEDGER_LIMIT_EXCEEDED');
+        // bob is at his minimum too (we owe him 100): we pay him 30, and may owe him 30 more.
+        await expectCode(ledger.reserve(packet(alice, 31n, bob)), 'ILPD_ERR_LEDGER_LIMIT_EXCEEDED');
+        expect(await ledger.recordSettlement(claim(bob, 'paid', 'ch-out', 30n), 30n)).toBe('applied');
+        await ledger.post(await ledger.reserve(packet(alice, 30n, bob)));
+        await expectCode(ledger.reserve(packet(alice, 1n, bob)), 'ILPD_ERR_LEDGER_LIMIT_EXCEEDED');
+        expect(await balanceOf(ledger, alice)).toMatchObject({ balance: 90n });
+        expect(await balanceOf(ledger, bob)).toMatchObject({ balance: -100n });
+        // The other side narrows: alice paid more than she owed (balance -60), so we may owe her at
+        // most 50 - nothing more once the claim takes her beyond it.
+        expect(await ledger.recordSettlement(claim(alice, 'received', 'ch-in', 190n), 150n)).toBe('applied');
+        expect(ledger.postedBalance(alice)).toBe(-60n);
+        await expectCode(ledger.reserve(packet(bob, 1n, alice)), 'ILPD_ERR_LEDGER_LIMIT_EXCEEDED');
+        await expectBalanced(ledger);
+      });
+
+      test('concurrent claims on one channel never book twice', async () => {
+        const ledger = await start();
+        await ledger.registerPeer(peer(alice, USD));
+        // 30 claims at once: cumulative 10, 20, 30, 40, 50, then the same again, five more times.
+        const cumulatives = Array.from({ length: 30 }, (_, i) => 10n * BigInt(1 + (i % 5)));
+        const outcomes: SettlementOutcome[] = await Promise.all(
+          cumulatives.map((c) => ledger.recordSettlement(claim(alice, 'received', 'ch-c', c), c)),
+        );
+        const applied = cumulatives.filter((_, i) => outcomes[i] === 'applied');
+        expect(applied).toEqual([10n, 20n, 30n, 40n, 50n]);
+        expect(outcomes.slice(5).every((o) => o === 'stale')).toBe(true);
+        expect(ledger.postedBalance(alice)).toBe(-150n);
+        expect(await settlementOf(ledger, USD)).toBe(150n);
+        expect(await ledger.claims()).toEqual([claim(alice, 'received', 'ch-c', 50n)]);
+        await expectBalanced(ledger);
+      });
     });
   });
 }

@@ -105,10 +105,14 @@ interface QueuedRequest {
  *   legs of one chain may be released in different passes;
  * - linked chains all or nothing (the failing event's own status, linked_event_failed for the others),
  *   exists / exists_with_different_* checked field by field, id_already_failed after a transient error;
+ * - balancing_debit / balancing_credit: the amount is capped at what the debit (credit) account has
+ *   before its debits exceed its credits (credits its debits), the stored transfer holds the amount
+ *   moved, and nothing to move is exceeds_credits (exceeds_debits); a replay whose amount is at least
+ *   the stored one is "exists";
  * - lookup_* returns only what exists; query_transfers ANDs its non-zero fields, orders by timestamp
  *   (reversed with flags = 1) and returns at most `limit`.
  * Not modelled: replication, view changes and eviction; coalescing of concurrent requests into one
- * message; imported events, closing accounts, balancing transfers, history; account queries. The run
+ * message; imported events, closing accounts, history; account queries. The run
  * against a real cluster (ILPD_TIGERBEETLE_ADDRESSES) stays the authority.
  */
 export class SimulatedTigerBeetle {
@@ -427,13 +431,24 @@ export class SimulatedTigerBeetle {
     if (t.ledger !== dr.ledger) return S.transfer_must_have_the_same_ledger_as_accounts;
     if (t.amount === 0n) throw new Error(`transfer ${t.id} moves nothing: ilpd must leave zero legs out`);
     const pending = (t.flags & TransferFlags.pending) !== 0;
+    let amount = t.amount;
+    if ((t.flags & TransferFlags.balancing_debit) !== 0) {
+      const room = dr.credits_posted - dr.debits_posted - dr.debits_pending;
+      if (room <= 0n) return S.exceeds_credits;
+      if (room < amount) amount = room;
+    }
+    if ((t.flags & TransferFlags.balancing_credit) !== 0) {
+      const room = cr.debits_posted - cr.credits_posted - cr.credits_pending;
+      if (room <= 0n) return S.exceeds_debits;
+      if (room < amount) amount = room;
+    }
     if ((dr.flags & AccountFlags.debits_must_not_exceed_credits) !== 0) {
-      if (dr.debits_pending + dr.debits_posted + t.amount > dr.credits_posted) return S.exceeds_credits;
+      if (dr.debits_pending + dr.debits_posted + amount > dr.credits_posted) return S.exceeds_credits;
     }
     if ((cr.flags & AccountFlags.credits_must_not_exceed_debits) !== 0) {
-      if (cr.credits_pending + cr.credits_posted + t.amount > cr.debits_posted) return S.exceeds_debits;
+      if (cr.credits_pending + cr.credits_posted + amount > cr.debits_posted) return S.exceeds_debits;
     }
-    const stored = { ...t, timestamp: this.now() };
+    const stored = { ...t, amount, timestamp: this.now() };
     this.transfers.set(t.id, stored);
     undo.push(() => this.transfers.delete(t.id));
     if (pending) {
@@ -443,11 +458,11 @@ export class SimulatedTigerBeetle {
         this.openTimed.add(t.id);
         undo.push(() => this.openTimed.delete(t.id));
       }
-      this.move(dr, 'debits_pending', t.amount, undo);
-      this.move(cr, 'credits_pending', t.amount, undo);
+      this.move(dr, 'debits_pending', amount, undo);
+      this.move(cr, 'credits_pending', amount, undo);
     } else {
-      this.move(dr, 'debits_posted', t.amount, undo);
-      this.move(cr, 'credits_posted', t.amount, undo);
+      this.move(dr, 'debits_posted', amount, undo);
+      this.move(cr, 'credits_posted', amount, undo);
     }
     return S.created;
   }
@@ -529,7 +544,10 @@ function existsStatus(e: Transfer, t: Transfer): CreateTransferStatus {
   if (!resolution || t.credit_account_id !== 0n) {
     if (e.credit_account_id !== t.credit_account_id) return S.exists_with_different_credit_account_id;
   }
-  if (!resolution || (t.amount !== 0n && t.amount !== amount_max)) {
+  const balancing = (t.flags & (TransferFlags.balancing_debit | TransferFlags.balancing_credit)) !== 0;
+  if (balancing) {
+    if (t.amount < e.amount) return S.exists_with_different_amount;
+  } else if (!resolution || (t.amount !== 0n && t.amount !== amount_max)) {
     if (e.amount !== t.amount) return S.exists_with_different_amount;
   }
   if (e.user_data_128 !== t.user_data_128) return S.exists_with_different_user_data_128;

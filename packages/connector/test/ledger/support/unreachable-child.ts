@@ -16,7 +16,13 @@ async function main(): Promise<void> {
       maxQueue: 1000,
       pendingTimeoutMs: 60_000,
       embedded: { path: 'unused.sqlite' },
-      tigerbeetle: { clusterId: 0n, addresses: [address], requestTimeoutMs: 300 },
+      tigerbeetle: {
+        clusterId: 0n,
+        addresses: [address],
+        requestTimeoutMs: 300,
+        // Never opened: the cluster never answers, so start fails before the claims store opens.
+        claimsPath: 'never-opened-claims.sqlite',
+      },
     },
     { logger: pino({ level: 'silent' }), configDir: '/' },
   );

@@ -1,8 +1,14 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { TransferFlags, type Client } from 'tigerbeetle-node';
-import type { PacketHandle } from '../../../src/ledger';
+import { CreateTransferStatus, TransferFlags, type Client } from 'tigerbeetle-node';
+import type { ClaimRecord, PacketHandle } from '../../../src/ledger';
+import { ClaimEntry } from '../../../src/ledger/claims';
+import { TigerBeetleClaimsStore, type ClaimIntent } from '../../../src/ledger/tigerbeetle/claims-store';
 import { accountId, ledgerNumber } from '../../../src/ledger/tigerbeetle/model';
+import { TbSettlement, type TbPeer } from '../../../src/ledger/tigerbeetle/operations';
 import {
   TigerBeetleLedger,
   type TigerBeetleLedgerOptions,
@@ -30,18 +36,23 @@ interface Recorded {
 
 const clusters: SimulatedTigerBeetle[] = [];
 const ledgers: TigerBeetleLedger[] = [];
+/** The claims store of the daemon that runs against each cluster (each restart opens it again). */
+const claimsDirs = new Map<SimulatedTigerBeetle, string>();
 
 afterEach(async () => {
   for (const ledger of ledgers.splice(0)) await ledger.stop();
   for (const cluster of clusters.splice(0)) {
     cluster.heal();
     cluster.close();
+    rmSync(claimsDirs.get(cluster) as string, { recursive: true, force: true });
+    claimsDirs.delete(cluster);
   }
 });
 
 function simulate(requestSizeLimit = DEVELOPMENT_REQUEST_SIZE, latencyMs = 0): SimulatedTigerBeetle {
   const cluster = new SimulatedTigerBeetle({ requestSizeLimit, latencyMs });
   clusters.push(cluster);
+  claimsDirs.set(cluster, mkdtempSync(join(tmpdir(), 'ilpd-tb-claims-')));
   return cluster;
 }
 
@@ -77,6 +88,7 @@ function open(
     requestTimeoutMs: 5000,
     requestsInFlight: 4,
     logger: pino({ level: 'silent' }),
+    claimsPath: join(claimsDirs.get(cluster) as string, 'claims.sqlite'),
     ...overrides,
     createClient: () => {
       const client = cluster.client();
@@ -369,3 +381,181 @@ describe('tigerbeetle ledger: restart recovery', () => {
     expect(second.isReady()).toBe(true);
   });
 });
+
+describe('tigerbeetle ledger: the claims store, settled against the cluster at start', () => {
+  const claimOf = (cumulative: bigint, channelId = '0xchan'): ClaimRecord => ({
+    peerId: 'alice',
+    direction: 'received',
+    chain: 'evm',
+    channelId,
+    cumulative,
+    signature: `0xsig${cumulative}`,
+  });
+
+  /** Writes claims into the cluster's claims store as a run that stopped after writing them left them. */
+  function leaveIntents(cluster: SimulatedTigerBeetle, intents: ClaimIntent[]): void {
+    const store = TigerBeetleClaimsStore.open(join(claimsDirs.get(cluster) as string, 'claims.sqlite'));
+    try {
+      store.commit(intents.map((intent) => ({ kind: 'intent', intent })));
+    } finally {
+      store.close();
+    }
+  }
+
+  function storedRows(cluster: SimulatedTigerBeetle) {
+    const store = TigerBeetleClaimsStore.open(join(claimsDirs.get(cluster) as string, 'claims.sqlite'));
+    try {
+      return store.load();
+    } finally {
+      store.close();
+    }
+  }
+
+  async function startWithPeers(cluster: SimulatedTigerBeetle, logger?: pino.Logger) {
+    const { ledger } = open(cluster, logger === undefined ? {} : { logger });
+    await ledger.start();
+    await ledger.registerPeer(alice);
+    await ledger.registerPeer(bob);
+    return ledger;
+  }
+
+  async function restart(cluster: SimulatedTigerBeetle, ledger: TigerBeetleLedger, logger?: pino.Logger) {
+    await ledger.stop();
+    ledgers.splice(ledgers.indexOf(ledger), 1);
+    return startWithPeers(cluster, logger);
+  }
+
+  test('an intent whose transfer never left is applied late, once, and binds its channel', async () => {
+    const cluster = simulate();
+    const first = await startWithPeers(cluster);
+    expect(await first.recordSettlement(claimOf(10n), 10n)).toBe('applied');
+    await first.stop();
+    ledgers.splice(ledgers.indexOf(first), 1);
+    // A run that stopped between writing these intents and sending their transfers: 30 on top of 20,
+    // and 20 never sent either (its amount is part of what 30's amount assumes).
+    const usd = { assetCode: 'USD', assetScale: 2 };
+    leaveIntents(cluster, [
+      { claim: claimOf(20n), amount: 10n, ...usd },
+      { claim: claimOf(30n), amount: 10n, ...usd },
+    ]);
+    const { logger, lines } = logSink();
+    const second = await startWithPeers(cluster, logger);
+    expect(lines.find((l) => l.msg === 'tigerbeetle claims store opened')).toMatchObject({
+      intents: 2,
+      appliedLate: 2,
+      alreadyInCluster: 0,
+      dropped: 0,
+    });
+    expect(await second.claims()).toEqual([claimOf(30n)]);
+    expect(second.postedBalance('alice')).toBe(-30n);
+    expect(await second.settlementBalances()).toEqual([{ assetCode: 'USD', assetScale: 2, balance: 30n }]);
+    expect(await second.recordSettlement(claimOf(30n), 10n)).toBe('stale');
+    expect(await second.recordSettlement({ ...claimOf(40n), peerId: 'bob' }, 10n)).toBe('foreign-channel');
+    // The run that made the intent sends its chain after all: the claim's transfer "exists" (sent
+    // alone, other flags), so the chain fails and nothing is booked twice.
+    const chain = new TbSettlement(new ClaimEntry(claimOf(30n), undefined), tbPeer('alice'), 10n);
+    const statuses = cluster.createTransfersDirectly(chain.transfers()).map((r) => r.status);
+    expect(statuses[0]).toBe(CreateTransferStatus.exists_with_different_flags);
+    expect(chain.judge(statuses)).toBeUndefined();
+    expect((await balance(second, 'alice'))?.balance).toBe(-30n);
+    // The store now holds the best applied claim only.
+    await second.stop();
+    ledgers.splice(ledgers.indexOf(second), 1);
+    expect(storedRows(cluster)).toEqual({ applied: [claimOf(30n)], intents: [] });
+  });
+
+  test('a claim cut off at stop during an outage lands once, and the next start finds it applied', async () => {
+    const cluster = simulate();
+    const { ledger } = open(cluster, { requestTimeoutMs: 150 });
+    await ledger.start();
+    await ledger.registerPeer(alice);
+    await ledger.registerPeer(bob);
+    cluster.partition();
+    const recorded = ledger.recordSettlement(claimOf(50n), 50n);
+    await new Promise((r) => setTimeout(r, 50));
+    await ledger.stop();
+    await expect(recorded).rejects.toMatchObject({ code: 'ILPD_ERR_LEDGER_UNAVAILABLE' });
+    ledgers.splice(ledgers.indexOf(ledger), 1);
+    expect(storedRows(cluster).intents.map((i) => i.claim)).toEqual([claimOf(50n)]);
+    // The request was sent before the clients were released: the cluster applies it when it is back.
+    cluster.heal();
+    await new Promise((r) => setTimeout(r, 20));
+    const { logger, lines } = logSink();
+    const next = await startWithPeers(cluster, logger);
+    expect(lines.find((l) => l.msg === 'tigerbeetle claims store opened')).toMatchObject({
+      intents: 1,
+      alreadyInCluster: 1,
+      appliedLate: 0,
+    });
+    expect(await next.claims()).toEqual([claimOf(50n)]);
+    expect(next.postedBalance('alice')).toBe(-50n);
+    expect(await next.recordSettlement(claimOf(50n), 50n)).toBe('stale');
+  });
+
+  test('an intent the cluster refuses is dropped: nothing booked, the channel stays free', async () => {
+    const cluster = simulate();
+    const first = await startWithPeers(cluster);
+    await first.stop();
+    ledgers.splice(ledgers.indexOf(first), 1);
+    // An asset whose accounts do not exist on this cluster (e.g. a store carried over from another one).
+    leaveIntents(cluster, [{ claim: claimOf(5n, '0xother'), amount: 5n, assetCode: 'XYZ', assetScale: 0 }]);
+    const { logger, lines } = logSink();
+    const second = await startWithPeers(cluster, logger);
+    expect(lines.find((l) => l.msg === 'tigerbeetle claims store opened')).toMatchObject({ dropped: 1 });
+    expect(lines.some((l) => String(l.msg).startsWith('a claim written before a stop was refused'))).toBe(
+      true,
+    );
+    expect(await second.claims()).toEqual([]);
+    expect(second.postedBalance('alice')).toBe(0n);
+    // The refused id stays refused on the cluster (id_already_failed): a higher claim books.
+    expect(await second.recordSettlement({ ...claimOf(6n, '0xother'), peerId: 'bob' }, 6n)).toBe('applied');
+    expect(second.postedBalance('bob')).toBe(-6n);
+  });
+
+  test('an intent whose claim moves nothing is applied as it is', async () => {
+    const cluster = simulate();
+    const first = await startWithPeers(cluster);
+    await first.stop();
+    ledgers.splice(ledgers.indexOf(first), 1);
+    leaveIntents(cluster, [{ claim: claimOf(7n), amount: 0n, assetCode: 'USD', assetScale: 2 }]);
+    const second = await startWithPeers(cluster);
+    expect(await second.claims()).toEqual([claimOf(7n)]);
+    expect(second.postedBalance('alice')).toBe(0n);
+  });
+
+  test('claims ride the batch writer: many at once share create_transfers requests', async () => {
+    const cluster = simulate();
+    const { ledger, recorded } = open(cluster);
+    await ledger.start();
+    await ledger.registerPeer(alice);
+    await ledger.registerPeer(bob);
+    recorded.creates.length = 0;
+    const outcomes = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => ledger.recordSettlement(claimOf(1n, `0x${i}`), 1n)),
+    );
+    expect(outcomes.every((o) => o === 'applied')).toBe(true);
+    expect(recorded.creates.length).toBeLessThan(50);
+    expect(ledger.postedBalance('alice')).toBe(-200n);
+    expect((await balance(ledger, 'alice'))?.balance).toBe(-200n);
+    const again = await restart(cluster, ledger);
+    expect(again.postedBalance('alice')).toBe(-200n);
+    expect((await again.claims()).length).toBe(200);
+  });
+});
+
+function tbPeer(peerId: string): TbPeer {
+  const id = (kind: Parameters<typeof accountId>[0], owner = peerId) => accountId(kind, owner, 'USD', 2);
+  return {
+    peerId,
+    assetCode: 'USD',
+    assetScale: 2,
+    ledger: ledgerNumber('USD', 2),
+    account: id('Peer'),
+    headroomIn: id('HeadroomIn'),
+    headroomOut: id('HeadroomOut'),
+    liquidity: id('Liquidity', ''),
+    control: id('Control', ''),
+    settlement: id('Settlement', ''),
+    ...limits,
+  };
+}

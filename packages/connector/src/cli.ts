@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runLedgerCommand } from './cli/ledger-command';
 import { runPacketCommand } from './cli/packet-command';
+import { runChannelsCommand } from './cli/channels-command';
 import { runPeersCommand, runReloadCommand } from './cli/peers-command';
 import { loadConfigFile, type LoadedConfigFile } from './config/load';
 import { ConfigSchema, type SchemaNode } from './config/schema';
@@ -31,6 +32,8 @@ Usage:
   ilpd peers <command> ...            add, change, disable, remove peers of the running daemon
                                       (admin write API; ilpd peers --help)
   ilpd reload --config <file>         apply the config file to the running daemon (as SIGHUP)
+  ilpd channels <command> ...         payment channels of the running daemon: list, open, deposit,
+                                      settle, close, deploy (ilpd channels --help)
   ilpd packet <command> ...           encode/decode ILP and BTP packets (ilpd packet --help)
   ilpd ledger <command> ...           inspect the ledger (ilpd ledger --help)
   ilpd --help | --version
@@ -210,6 +213,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       return runPeersCommand(args, process);
     case 'reload':
       return runReloadCommand(args, process);
+    case 'channels':
+      return runChannelsCommand(args, process);
     case 'packet':
       return runPacketCommand(args, process);
     case 'ledger':

@@ -6,19 +6,24 @@ import type { BtpClientSide, DaemonConfig, PeerConfig } from './config/types';
 import { DaemonError } from './errors';
 import { AdminApiServer } from './http/admin-api';
 import { AdminServer, type Readiness } from './http/admin-server';
+import { channelViewJson, registerChannelAdminRoutes } from './http/channel-admin-routes';
 import { registerPeerAdminRoutes } from './http/peer-admin-routes';
 import { IldcpHost } from './ildcp/ildcp-host';
 import { fetchAddressFromParent } from './ildcp/ildcp-client';
-import { createLedger, type InspectableLedger } from './ledger';
+import { createLedger, type DaemonLedger } from './ledger';
 import { readBalanceReport } from './ledger/balance-report';
 import { addressOrEmpty, SettableNodeIdentity } from './node-identity';
 import { PacketEngine } from './engine/packet-engine';
 import { PacketPipeline } from './packet/pipeline';
 import { RouteBroadcaster } from './routing/route-broadcaster';
+import { createSettlement, settlementConfigured } from './settlement/create-settlement';
+import type { SettlementService } from './settlement/settlement-service';
+import { createSignatureVerifier, type SignatureVerifier } from './settlement/signature-pool';
 import { RoutingTable } from './routing/routing-table';
 import { FrameCounters } from './telemetry/frame-counters';
 import { createLogger, resolveLogFormat, type LogFormat, type Logger } from './telemetry/logger';
 import { DaemonMetrics } from './telemetry/metrics';
+import { SettlementMetrics } from './telemetry/settlement-metrics';
 import { TelemetryBuffer } from './telemetry/telemetry-buffer';
 import { BtpClient } from './transport/btp-client';
 import { BtpServer } from './transport/btp-server';
@@ -65,13 +70,18 @@ export class Daemon {
   readonly metrics = new DaemonMetrics();
   readonly frames = new FrameCounters();
   readonly telemetry: TelemetryBuffer;
-  readonly ledger: InspectableLedger;
+  readonly ledger: DaemonLedger;
   readonly identity: SettableNodeIdentity;
   readonly routingTable = new RoutingTable();
   readonly registry: PeerRegistry;
   readonly broadcaster: RouteBroadcaster;
   readonly pipeline: PacketPipeline;
   readonly engine: PacketEngine;
+  readonly settlementMetrics: SettlementMetrics;
+  /** Where claim signatures are checked (settlement.workers); undefined when nothing settles. */
+  readonly signatures: SignatureVerifier | undefined;
+  /** Payment channels with the peers that settle; undefined when the config sets up no settlement. */
+  readonly settlement: SettlementService | undefined;
   readonly btpServer: BtpServer;
   /** One per enabled client-role peer: we dial it. */
   readonly btpClients = new Map<string, BtpClient>();
@@ -122,6 +132,23 @@ export class Daemon {
       logger: logger.child({ component: 'routing' }),
     });
     this.ildcpHost = new IldcpHost({ peers: config.peers, identity: this.identity });
+    // Settlement beside forwarding: the pipeline tells it after each durable post that we owe the next
+    // hop more; claims travel as BTP sub-protocol frames; it never blocks a packet.
+    this.settlementMetrics = new SettlementMetrics(this.metrics.registry);
+    this.signatures = settlementConfigured(config)
+      ? createSignatureVerifier(config.settlement.workers)
+      : undefined;
+    this.settlement =
+      this.signatures === undefined
+        ? undefined
+        : createSettlement(config, {
+            ledger: this.ledger,
+            btp: this.registry,
+            isConnected: (peerId) => this.registry.isConnected(peerId),
+            observer: this.settlementMetrics,
+            verifier: this.signatures,
+            logger: logger.child({ component: 'settlement' }),
+          });
     this.pipeline = new PacketPipeline({
       config,
       identity: this.identity,
@@ -132,6 +159,7 @@ export class Daemon {
       logger: logger.child({ component: 'packet' }),
       ildcpHost: this.ildcpHost,
       ccp: this.broadcaster,
+      settlement: this.settlement,
     });
     this.engine = new PacketEngine({
       processor: this.pipeline,
@@ -140,6 +168,18 @@ export class Daemon {
     });
     this.registry.setIlpHandler(this.engine);
     this.registry.addListener(this.broadcaster);
+    if (this.settlement !== undefined) {
+      this.registry.setSubProtocolHandler(this.settlement);
+      this.registry.addListener(this.settlement);
+      const settlement = this.settlement;
+      this.settlementMetrics.collectFrom({
+        unsettled: () => settlement.unsettled(),
+        channels: () => settlement.channels(),
+        endpointStates: () => settlement.endpointStates(),
+        chainsReachable: () => settlement.chainsReachable(),
+        scales: (peerId) => settlement.scales(peerId),
+      });
+    }
 
     this.btpServer = new BtpServer({
       btp: config.btp,
@@ -187,6 +227,7 @@ export class Daemon {
         })),
       routingStatus: () => this.broadcaster.status(),
       balances: () => readBalanceReport(this.ledger),
+      channels: () => this.settlement?.channels().map(channelViewJson) ?? [],
     });
 
     this.configChanges =
@@ -216,6 +257,7 @@ export class Daemon {
         editPeers: (edit, origin) => this.requireConfigChanges().editPeers(edit, origin),
         reload: (origin) => this.requireConfigChanges().reload(origin),
       });
+      if (this.settlement !== undefined) registerChannelAdminRoutes(this.adminApi, this.settlement);
     }
   }
 
@@ -294,6 +336,7 @@ export class Daemon {
     this.ildcpHost.setPeers(peers);
     this.registry.setPeers(peers);
     this.broadcaster.applyPeers(peers, config.routes);
+    this.settlement?.applyPeerConfigs(peers);
     this.syncBtpClients(peers);
   }
 
@@ -348,6 +391,8 @@ export class Daemon {
     await this.ledger.start();
     // Disabled peers too: their balances stay visible and their limits hold when they come back.
     for (const peer of this.config.peers) await this.ledger.registerPeer(ledgerAccountOf(peer));
+    // Before any session: claims that arrive must find our best claims loaded.
+    await this.settlement?.start();
     const http = await this.admin.listen();
     const admin = await this.adminApi?.listen();
     this.engine.start();
@@ -385,7 +430,14 @@ export class Daemon {
     if (this.phase !== 'running') reasons.push(`daemon is ${this.phase}`);
     if (!this.ledger.isReady()) reasons.push(`ledger (${this.ledger.backend}) is not ready`);
     if (!this.btpServer.isListening) reasons.push('BTP listener is not listening');
-    return { ready: reasons.length === 0, reasons };
+    // A settlement chain that cannot be reached does not stop forwarding (the balance limits bound the
+    // credit not yet settled): it is reported here and in metrics, never a reason to go unready.
+    const notes = (this.settlement?.chainsReachable() ?? [])
+      .filter((c) => !c.reachable)
+      .map(
+        (c) => `settlement chain ${c.chain} is unreachable (forwarding continues within the balance limits)`,
+      );
+    return { ready: reasons.length === 0, reasons, notes };
   }
 
   private async shutdown(): Promise<void> {
@@ -412,10 +464,12 @@ export class Daemon {
       );
     }
     this.broadcaster.stop();
+    await this.settlement?.stop();
     await this.registry.closeAll();
     await this.engine.stop();
     this.telemetry.stop();
     if (wasStarted) await this.ledger.stop();
+    await this.signatures?.close();
     this.admin.closeAll();
     this.adminApi?.closeAll();
     this.phase = 'stopped';

@@ -312,11 +312,14 @@ const EvmSettlement = Type.Object(
       minimum: 1,
       description: 'The chain id (claims are signed for it: EIP-712 domain).',
     }),
-    contractAddress: Type.String({
-      pattern: '^0x[0-9a-fA-F]{40}$',
-      expected: 'a 0x-prefixed 20-byte address',
-      description: 'The channel contract (contracts/UnidirectionalChannels.sol; `ilpd channels deploy`).',
-    }),
+    contractAddress: Type.Optional(
+      Type.String({
+        pattern: '^0x[0-9a-fA-F]{40}$',
+        expected: 'a 0x-prefixed 20-byte address',
+        description:
+          'The channel contract (contracts/UnidirectionalEthChannels.sol); required to settle, deploy one with `ilpd channels deploy`.',
+      }),
+    ),
     privateKey: Type.Optional(
       Type.String({
         pattern: '^(0x)?[0-9a-fA-F]{64}$',

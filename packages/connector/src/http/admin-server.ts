@@ -25,6 +25,8 @@ export interface Readiness {
   readonly ready: boolean;
   /** Why the daemon is not ready (empty when ready). */
   readonly reasons: readonly string[];
+  /** What an operator should know that does not make the daemon unready (a settlement chain down). */
+  readonly notes?: readonly string[];
 }
 
 export interface AdminServerOptions {
@@ -38,6 +40,8 @@ export interface AdminServerOptions {
   routingStatus(): Record<string, unknown>;
   /** Peer and liquidity accounts: the same report as `ilpd ledger balances --json`. */
   balances(): Promise<BalanceReport>;
+  /** Payment channels (settlement), as JSON-ready data; absent when nothing settles. */
+  channels?(): readonly Record<string, unknown>[];
 }
 
 /**
@@ -104,6 +108,9 @@ export class AdminServer {
         sendJson(res, readiness.ready ? 200 : 503, {
           status: readiness.ready ? 'ready' : 'not ready',
           reasons: readiness.reasons,
+          ...(readiness.notes === undefined || readiness.notes.length === 0
+            ? {}
+            : { notes: readiness.notes }),
         });
         return;
       }
@@ -113,6 +120,9 @@ export class AdminServer {
       case '/admin/routes':
         sendJson(res, 200, { routes: this.options.routes(), routing: this.options.routingStatus() });
         return;
+      case '/admin/channels':
+        sendJson(res, 200, { channels: this.options.channels?.() ?? [] });
+        return;
       case '/admin/balances': {
         sendJson(res, 200, balanceReportJson(await this.options.balances()));
         return;
@@ -120,7 +130,15 @@ export class AdminServer {
       default:
         sendJson(res, 404, {
           error: 'not found',
-          paths: ['/metrics', '/healthz', '/readyz', '/admin/peers', '/admin/routes', '/admin/balances'],
+          paths: [
+            '/metrics',
+            '/healthz',
+            '/readyz',
+            '/admin/peers',
+            '/admin/routes',
+            '/admin/balances',
+            '/admin/channels',
+          ],
         });
     }
   }

@@ -13,6 +13,7 @@ import {
   type PacketProcessor,
   type PacketTelemetry,
   type PeerLink,
+  type SettlementTrigger,
 } from '../ports';
 import type { RoutingTable } from '../routing/routing-table';
 import { PeerTable, type PeerState } from './peer-state';
@@ -36,6 +37,8 @@ export interface PacketPipelineOptions {
   readonly ildcpHost: IldcpRequestHandler;
   /** Receives `peer.route.*` (RouteBroadcaster). */
   readonly ccp: CcpMessageHandler;
+  /** Told after each durable post that we owe the next hop more (settlement); none when nobody settles. */
+  readonly settlement?: SettlementTrigger;
   readonly clock?: Clock;
 }
 
@@ -54,6 +57,7 @@ export class PacketPipeline implements PacketProcessor {
   private readonly logger: Logger;
   private readonly ildcpHost: IldcpRequestHandler;
   private readonly ccp: CcpMessageHandler;
+  private readonly settlement: SettlementTrigger | undefined;
   private readonly clock: Clock;
   private readonly peers: PeerTable;
   private fx: FxConverter;
@@ -68,6 +72,7 @@ export class PacketPipeline implements PacketProcessor {
     this.logger = options.logger;
     this.ildcpHost = options.ildcpHost;
     this.ccp = options.ccp;
+    this.settlement = options.settlement;
     this.clock = options.clock ?? systemClock;
     // Token buckets refill on the monotonic clock: a wall-clock step must not stall or flood them.
     this.peers = new PeerTable(options.config.peers, this.clock.monotonic());
@@ -177,6 +182,7 @@ export class PacketPipeline implements PacketProcessor {
         const pending = handle;
         handle = undefined;
         await this.postOrFail(pending);
+        this.settlement?.owedMore(nextHop);
       }
       this.record(fromPeer, nextHop, 'fulfilled', undefined, false, receivedAt);
       return response;

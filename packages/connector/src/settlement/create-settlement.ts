@@ -11,6 +11,7 @@ import { SettlementService } from './settlement-service';
 import type { SettlementObserver } from './settlement-observer';
 import { settlingPeerOf, type SettlingPeer } from './settling-peer';
 import type { EndpointState } from './endpoint-pool';
+import type { SignatureVerifier } from './signature-pool';
 import { XrplChannelEngine } from './xrpl/xrpl-channel-engine';
 
 export interface SettlementDeps {
@@ -19,30 +20,27 @@ export interface SettlementDeps {
   readonly isConnected: (peerId: string) => boolean;
   readonly observer: SettlementObserver;
   readonly logger: Logger;
+  /** Where claim signatures are checked (settlement.workers). */
+  readonly verifier: SignatureVerifier;
   readonly onEndpointStateChange?: (chain: ChainName, endpoint: string, state: EndpointState) => void;
 }
 
+/** Whether the config sets up settlement at all (a chain section, or a settling peer). */
+export function settlementConfigured(config: DaemonConfig): boolean {
+  const { evm, xrpl } = config.settlement;
+  return evm !== undefined || xrpl !== undefined || config.peers.some((p) => p.settlement !== undefined);
+}
+
 /**
- * The settlement subsystem for a config: one engine per configured chain, the settling peers, the
- * service. Undefined when no peer settles (nothing runs, nothing connects to a chain).
+ * The settlement subsystem for a config: one engine per configured chain (settlement.evm,
+ * settlement.xrpl: peers added at runtime can settle over them too), the settling peers, the service.
+ * Undefined when the config sets up no settlement (nothing runs, nothing connects to a chain).
  */
 export function createSettlement(config: DaemonConfig, deps: SettlementDeps): SettlementService | undefined {
-  if (!config.peers.some((p) => p.settlement !== undefined)) return undefined;
+  if (!settlementConfigured(config)) return undefined;
   const engines = createEngines(config, deps);
-  const peers: SettlingPeer[] = [];
-  for (const peer of config.peers) {
-    if (peer.settlement === undefined) continue;
-    const engine = engines.get(peer.settlement.engine);
-    if (engine === undefined) {
-      throw new DaemonError(
-        'ILPD_ERR_CONFIG',
-        `peers: ${peer.id} settles over ${peer.settlement.engine}, which is not configured`,
-      );
-    }
-    peers.push(settlingPeerOf(peer, engine) as SettlingPeer);
-  }
   return new SettlementService({
-    peers,
+    peers: settlingPeersOf(config.peers, engines),
     engines,
     ledger: deps.ledger,
     btp: deps.btp,
@@ -54,13 +52,30 @@ export function createSettlement(config: DaemonConfig, deps: SettlementDeps): Se
   });
 }
 
+/** The enabled peers that settle, over the engines there are (the config check requires each peer's). */
+export function settlingPeersOf(
+  peers: DaemonConfig['peers'],
+  engines: ReadonlyMap<ChainName, ChannelEngine>,
+): SettlingPeer[] {
+  const settling: SettlingPeer[] = [];
+  for (const peer of peers) {
+    if (peer.settlement === undefined || !peer.enabled) continue;
+    const engine = engines.get(peer.settlement.engine);
+    if (engine === undefined) {
+      throw new DaemonError(
+        'ILPD_ERR_CONFIG',
+        `peers: ${peer.id} settles over ${peer.settlement.engine}, but settlement.${peer.settlement.engine} is not configured`,
+      );
+    }
+    settling.push(settlingPeerOf(peer, engine) as SettlingPeer);
+  }
+  return settling;
+}
+
 function createEngines(config: DaemonConfig, deps: SettlementDeps): Map<ChainName, ChannelEngine> {
   const engines = new Map<ChainName, ChannelEngine>();
-  const used = new Set(
-    config.peers.flatMap((p) => (p.settlement === undefined ? [] : [p.settlement.engine])),
-  );
   const { evm, xrpl } = config.settlement;
-  if (used.has('evm') && evm !== undefined) {
+  if (evm !== undefined && evm.contractAddress !== undefined) {
     engines.set(
       'evm',
       new EvmChannelEngine({
@@ -68,8 +83,12 @@ function createEngines(config: DaemonConfig, deps: SettlementDeps): Map<ChainNam
         poolSize: evm.poolSize,
         chainId: evm.chainId,
         contractAddress: evm.contractAddress,
-        privateKey: hexKey(
-          secretOf(evm.privateKey, evm.privateKeyFile, 'settlement.evm.privateKeyFile', config.configDir),
+        privateKey: readSecret(
+          evm.privateKey,
+          evm.privateKeyFile,
+          'settlement.evm.privateKeyFile',
+          config.configDir,
+          true,
         ),
         confirmations: evm.confirmations,
         healthIntervalMs: evm.healthIntervalMs,
@@ -77,16 +96,23 @@ function createEngines(config: DaemonConfig, deps: SettlementDeps): Map<ChainNam
         halfOpenAfterMs: evm.halfOpenAfterMs,
         logger: deps.logger.child({ chain: 'evm' }),
         onEndpointStateChange: (endpoint, state) => deps.onEndpointStateChange?.('evm', endpoint, state),
+        verifier: deps.verifier,
       }),
     );
   }
-  if (used.has('xrpl') && xrpl !== undefined) {
+  if (xrpl !== undefined) {
     engines.set(
       'xrpl',
       new XrplChannelEngine({
         servers: xrpl.servers,
         poolSize: xrpl.poolSize,
-        secret: secretOf(xrpl.secret, xrpl.secretFile, 'settlement.xrpl.secretFile', config.configDir),
+        secret: readSecret(
+          xrpl.secret,
+          xrpl.secretFile,
+          'settlement.xrpl.secretFile',
+          config.configDir,
+          false,
+        ),
         settleDelaySeconds: xrpl.settleDelaySeconds,
         minIncomingSettleDelaySeconds: xrpl.minSettleDelaySeconds,
         ledgerOffset: xrpl.ledgerOffset,
@@ -95,26 +121,31 @@ function createEngines(config: DaemonConfig, deps: SettlementDeps): Map<ChainNam
         halfOpenAfterMs: xrpl.halfOpenAfterMs,
         logger: deps.logger.child({ chain: 'xrpl' }),
         onEndpointStateChange: (endpoint, state) => deps.onEndpointStateChange?.('xrpl', endpoint, state),
+        verifier: deps.verifier,
       }),
     );
   }
   return engines;
 }
 
-/** A key given inline (from the environment) or in a file (first line, trimmed). */
-function secretOf(
+/**
+ * A key given inline (from the environment) or in a file (its first line, trimmed); `hex`: an EVM key,
+ * returned 0x-prefixed.
+ */
+export function readSecret(
   inline: string | undefined,
   file: string | undefined,
   key: string,
   configDir: string,
+  hex: boolean,
 ): string {
-  if (inline !== undefined) return inline;
+  if (inline !== undefined) return hex ? hexKey(inline) : inline;
   if (file === undefined) throw new DaemonError('ILPD_ERR_CONFIG', `${key}: no key configured`);
   const path = isAbsolute(file) ? file : resolve(configDir, file);
   try {
     const secret = readFileSync(path, 'utf8').split('\n')[0].trim();
     if (secret === '') throw new Error('the file is empty');
-    return secret;
+    return hex ? hexKey(secret) : secret;
   } catch (err) {
     throw new DaemonError('ILPD_ERR_CONFIG', `${key}: cannot read ${path}: ${(err as Error).message}`);
   }

@@ -41,11 +41,30 @@ export class PeerPayer {
   /** The highest cumulative the peer acknowledged (for the channel list and resends). */
   private acknowledged = 0n;
   private unsent: { claim: ClaimRecord; amount: bigint } | undefined;
+  /** Until the ledger's claims are loaded, paying could start a channel over at 0: nothing is paid. */
+  private loaded = false;
 
   constructor(
-    readonly peer: SettlingPeer,
+    private settling: SettlingPeer,
     private readonly deps: PayerDeps,
   ) {}
+
+  get peer(): SettlingPeer {
+    return this.settling;
+  }
+
+  /** New thresholds or addresses from a runtime config change; the chain stays (a new engine needs a new payer). */
+  reconfigure(peer: SettlingPeer): void {
+    this.settling = peer;
+    this.channel = undefined;
+    this.owedMore();
+  }
+
+  /** Every claim the ledger holds for this peer is loaded: paying may start. */
+  markLoaded(): void {
+    this.loaded = true;
+    this.owedMore();
+  }
 
   /** Claims read from the ledger at start. */
   load(claim: ClaimRecord): void {
@@ -75,7 +94,7 @@ export class PeerPayer {
 
   owedMore(): void {
     this.dirty = true;
-    if (!this.running && this.retryTimer === undefined) void this.run();
+    if (this.loaded && !this.running && this.retryTimer === undefined) void this.run();
   }
 
   /** Something that may unblock a failed settlement changed (the peer connected or announced its address). */

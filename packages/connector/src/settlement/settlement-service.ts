@@ -16,7 +16,8 @@ import {
 import { ClaimAcceptor } from './payee';
 import { PeerPayer } from './payer';
 import type { SettlementObserver } from './settlement-observer';
-import type { SettlingPeer } from './settling-peer';
+import type { PeerConfig } from '../config/types';
+import { settlingPeerOf, type SettlingPeer } from './settling-peer';
 
 export interface SettlementServiceOptions {
   readonly peers: readonly SettlingPeer[];
@@ -77,23 +78,78 @@ export class SettlementService implements SettlementTrigger, PeerLifecycleListen
       channelMaxAgeMs: options.watchIntervalMs,
       announcedAddress: (peerId, chain) => this.announcedAddress(peerId, chain),
     });
-    for (const peer of options.peers) {
-      const engine = this.engineFor(peer.chain);
-      this.peers.set(peer.peerId, peer);
-      this.payers.set(
-        peer.peerId,
-        new PeerPayer(peer, {
-          engine,
-          ledger: options.ledger,
-          btp: options.btp,
-          observer: options.observer,
-          logger: options.logger,
-          claimTimeoutMs: options.claimTimeoutMs,
-          announcedAddress: () => this.announcedAddress(peer.peerId, peer.chain),
-          isConnected: () => options.isConnected(peer.peerId),
-        }),
-      );
+    for (const peer of options.peers) this.addPeer(peer);
+  }
+
+  /**
+   * The settling peers after a runtime config change: new ones start paying, changed ones take their
+   * new thresholds, removed ones stop paying (the claims they hold stay in the ledger, and channels
+   * they pay us over are still watched and redeemed).
+   */
+  applyPeers(peers: readonly SettlingPeer[]): void {
+    const wanted = new Map(peers.map((p) => [p.peerId, p]));
+    for (const [peerId, payer] of this.payers) {
+      const next = wanted.get(peerId);
+      if (next !== undefined && next.chain === payer.peer.chain) continue;
+      payer.stop();
+      this.payers.delete(peerId);
+      this.peers.delete(peerId);
     }
+    for (const peer of peers) {
+      const payer = this.payers.get(peer.peerId);
+      this.peers.set(peer.peerId, peer);
+      if (payer === undefined) this.addPeer(peer);
+      else payer.reconfigure(peer);
+    }
+  }
+
+  /** applyPeers from a runtime config's peers (enabled peers with settlement over a configured chain). */
+  applyPeerConfigs(peers: readonly PeerConfig[]): void {
+    const settling: SettlingPeer[] = [];
+    for (const peer of peers) {
+      const engine =
+        peer.settlement === undefined ? undefined : this.options.engines.get(peer.settlement.engine);
+      if (engine === undefined || !peer.enabled) continue;
+      settling.push(settlingPeerOf(peer, engine) as SettlingPeer);
+    }
+    this.applyPeers(settling);
+  }
+
+  /** Asset and chain scales of a settling peer (for metrics in whole units). */
+  scales(peerId: string): { assetScale: number; chainScale: number } | undefined {
+    const peer = this.peers.get(peerId);
+    const engine = peer === undefined ? undefined : this.options.engines.get(peer.chain);
+    return peer === undefined || engine === undefined
+      ? undefined
+      : { assetScale: peer.scale.assetScale, chainScale: engine.chainScale };
+  }
+
+  private addPeer(peer: SettlingPeer): void {
+    const engine = this.engineFor(peer.chain);
+    const { options } = this;
+    this.peers.set(peer.peerId, peer);
+    const payer = new PeerPayer(peer, {
+      engine,
+      ledger: options.ledger,
+      btp: options.btp,
+      observer: options.observer,
+      logger: options.logger,
+      claimTimeoutMs: options.claimTimeoutMs,
+      announcedAddress: () => this.announcedAddress(peer.peerId, peer.chain),
+      isConnected: () => options.isConnected(peer.peerId),
+    });
+    this.payers.set(peer.peerId, payer);
+    if (!this.running) return; // start() loads every payer's claims
+    // A peer added (or back) at runtime resumes from the claims the ledger holds for it.
+    void options.ledger.claims().then(
+      (claims) => {
+        for (const claim of claims)
+          if (claim.direction === 'paid' && claim.peerId === peer.peerId) payer.load(claim);
+        payer.markLoaded();
+      },
+      (err: unknown) =>
+        options.logger.error({ peer: peer.peerId, err }, 'could not read the claims of a new peer'),
+    );
   }
 
   /** Starts the chain engines (unreachable chains do not stop the daemon), loads our claims, pays what is due. */
@@ -106,7 +162,7 @@ export class SettlementService implements SettlementTrigger, PeerLifecycleListen
     this.running = true;
     this.watcher = setInterval(() => void this.watch(), this.options.watchIntervalMs);
     this.watcher.unref();
-    for (const payer of this.payers.values()) payer.owedMore();
+    for (const payer of this.payers.values()) payer.markLoaded();
   }
 
   async stop(): Promise<void> {

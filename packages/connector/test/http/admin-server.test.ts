@@ -33,6 +33,7 @@ describe('AdminServer', () => {
             },
           ],
           liquidity: [{ assetCode: 'USD', assetScale: 9, balance: -18446744073709551615n }],
+          settlement: [{ assetCode: 'USD', assetScale: 9, balance: 0n }],
         }),
     });
     const address = await server.listen();
@@ -76,6 +77,7 @@ describe('AdminServer', () => {
     expect(await (await fetch(`${base}/admin/balances`)).json()).toEqual({
       backend: 'embedded',
       liquidity: [{ assetCode: 'USD', assetScale: 9, balance: '-18446744073709551615' }],
+      settlement: [{ assetCode: 'USD', assetScale: 9, balance: '0' }],
       balances: [
         {
           peerId: 'alice',

@@ -6,6 +6,7 @@ import { IldcpHost } from './ildcp/ildcp-host';
 import { fetchAddressFromParent } from './ildcp/ildcp-client';
 import { createLedger, type InspectableLedger } from './ledger';
 import { addressOrEmpty, SettableNodeIdentity } from './node-identity';
+import { InFlight, NO_PEER_BUDGET } from './engine/in-flight';
 import { PacketEngine } from './engine/packet-engine';
 import { PacketPipeline } from './packet/pipeline';
 import { RouteBroadcaster } from './routing/route-broadcaster';
@@ -13,13 +14,12 @@ import { RoutingTable } from './routing/routing-table';
 import { FrameCounters } from './telemetry/frame-counters';
 import { createLogger, type Logger } from './telemetry/logger';
 import { DaemonMetrics } from './telemetry/metrics';
+import { PeerWarnings } from './telemetry/peer-warnings';
 import { TelemetryBuffer } from './telemetry/telemetry-buffer';
 import { BtpClient } from './transport/btp-client';
 import { BtpServer } from './transport/btp-server';
 import { PeerRegistry } from './transport/peer-registry';
 
-/** How many maximum-size frames of our output a peer may leave unread before we drop its session. */
-const UNREAD_OUTPUT_FRAMES = 32;
 const ILDCP_RETRY_MS = 1000;
 
 export interface DaemonOptions {
@@ -46,6 +46,8 @@ export class Daemon {
   readonly metrics = new DaemonMetrics();
   readonly frames = new FrameCounters();
   readonly telemetry: TelemetryBuffer;
+  readonly warnings: PeerWarnings;
+  readonly inFlight: InFlight;
   readonly ledger: InspectableLedger;
   readonly identity: SettableNodeIdentity;
   readonly routingTable = new RoutingTable();
@@ -72,15 +74,26 @@ export class Daemon {
       configDir: config.configDir,
     });
     this.identity = new SettableNodeIdentity(config.address);
+    this.warnings = new PeerWarnings({
+      logger: logger.child({ component: 'btp' }),
+      intervalMs: config.log.warningIntervalMs,
+      count: (event) => this.metrics.countPeerWarning(event),
+    });
+    // The pool every peer's budget is carved from; a peer added while running must be given its
+    // budget with setPeer; until then only the pool bounds it.
+    const pool = { maxPackets: config.engine.maxQueue, maxBytes: config.engine.maxInFlightBytes };
+    this.inFlight = new InFlight(pool, NO_PEER_BUDGET);
+    for (const peer of config.peers) this.inFlight.setPeer(peer.id, peer.budget);
 
     this.registry = new PeerRegistry({
       peers: config.peers,
       session: {
         pingIntervalMs: config.btp.pingIntervalMs,
-        maxBufferedBytes: UNREAD_OUTPUT_FRAMES * config.btp.maxPayloadBytes,
+        maxBufferedBytes: config.btp.maxOutputBufferBytes,
       },
       frames: this.frames,
       logger: logger.child({ component: 'btp' }),
+      warnings: this.warnings,
     });
     this.broadcaster = new RouteBroadcaster({
       config,
@@ -95,6 +108,7 @@ export class Daemon {
       routingTable: this.routingTable,
       ledger: this.ledger,
       peerLink: this.registry,
+      nextHops: this.inFlight,
       telemetry: this.telemetry,
       logger: logger.child({ component: 'packet' }),
       ildcpHost: new IldcpHost({ peers: config.peers, identity: this.identity }),
@@ -104,6 +118,7 @@ export class Daemon {
       processor: this.pipeline,
       engine: config.engine,
       logger: logger.child({ component: 'engine' }),
+      inFlight: this.inFlight,
     });
     this.registry.setIlpHandler(this.engine);
     this.registry.addListener(this.broadcaster);
@@ -114,6 +129,7 @@ export class Daemon {
       registry: this.registry,
       frames: this.frames,
       logger: logger.child({ component: 'btp' }),
+      warnings: this.warnings,
       onAuthFailure: (reason) => this.metrics.authFailures.inc({ reason }),
     });
     this.btpClients = config.peers.filter(isClientPeer).map(
@@ -128,8 +144,11 @@ export class Daemon {
     );
 
     this.metrics.collectFrom({
-      packetsInFlight: () => this.engine.inFlight.value,
+      packetsInFlight: () => this.inFlight.value,
+      bytesInFlight: () => this.inFlight.bytes,
+      inFlightByPeer: () => this.inFlight.perPeer(),
       engineQueueDepth: () => this.engine.queueDepth,
+      unauthenticatedConnections: () => this.btpServer.unauthenticatedCount,
       peers: () => this.registry.peerStates(),
       ledgerReady: () => this.ledger.isReady(),
       balances: () => this.ledger.balances(),
@@ -242,6 +261,7 @@ export class Daemon {
     await this.registry.closeAll();
     await this.engine.stop();
     this.telemetry.stop();
+    this.warnings.stop();
     if (wasStarted) await this.ledger.stop();
     this.admin.closeAll();
     this.phase = 'stopped';

@@ -4,6 +4,7 @@ import { DaemonError } from '../errors';
 import type { IlpHandler, PeerLifecycleListener, PeerLink } from '../ports';
 import type { FrameCounters } from '../telemetry/frame-counters';
 import type { Logger } from '../telemetry/logger';
+import type { PeerWarnings } from '../telemetry/peer-warnings';
 import { CLOSE_POLICY, PeerSession, type CorkableSocket, type PeerSessionOptions } from './peer-session';
 
 export interface PeerRegistryOptions {
@@ -11,20 +12,35 @@ export interface PeerRegistryOptions {
   readonly session: PeerSessionOptions;
   readonly frames: FrameCounters;
   readonly logger: Logger;
+  readonly warnings: PeerWarnings;
+}
+
+/** A peer's live sessions, oldest first, and where the next outgoing Prepare goes. */
+interface SessionGroup {
+  readonly sessions: PeerSession[];
+  next: number;
 }
 
 /**
- * The live BTP sessions, at most one per configured peer: a newly authenticated connection replaces
- * the old one (the peer restarted or reconnected before we noticed the old socket die). It is the
- * packet path's PeerLink and tells lifecycle listeners (routing, ILDCP) when peers come and go.
+ * The live BTP sessions: up to `peers[].btp.maxConnections` per account (1 for a client-role peer,
+ * whose one connection we make). Outgoing Prepares are spread over a peer's open sessions round robin;
+ * each incoming Prepare is answered on the session it came in on (the session does that). A
+ * connection that authenticates when the account is full replaces its oldest session (the peer
+ * restarted or reconnected before we noticed the old socket die). It is the packet path's PeerLink and
+ * tells lifecycle listeners (routing, ILDCP) when a peer gains a session and when it loses its last.
  */
 export class PeerRegistry implements PeerLink {
-  private readonly sessions = new Map<string, PeerSession>();
+  private readonly groups = new Map<string, SessionGroup>();
+  private readonly maxConnections = new Map<string, number>();
   private readonly listeners: PeerLifecycleListener[] = [];
   private handler: IlpHandler | undefined;
   private drainRejectFrame: Buffer | undefined;
 
-  constructor(private readonly options: PeerRegistryOptions) {}
+  constructor(private readonly options: PeerRegistryOptions) {
+    for (const peer of options.peers) {
+      this.maxConnections.set(peer.id, peer.btp.role === 'server' ? peer.btp.maxConnections : 1);
+    }
+  }
 
   /** The packet path that answers incoming Prepares; set once by the composition root. */
   setIlpHandler(handler: IlpHandler): void {
@@ -36,23 +52,50 @@ export class PeerRegistry implements PeerLink {
   }
 
   sendIlp(peerId: string, ilp: Buffer, timeoutMs: number): Promise<Buffer> {
-    const session = this.sessions.get(peerId);
-    if (session === undefined) {
-      return Promise.reject(new DaemonError('ILPD_ERR_PEER_UNREACHABLE', `peer ${peerId} is not connected`));
+    const group = this.groups.get(peerId);
+    if (group !== undefined) {
+      const sessions = group.sessions;
+      const count = sessions.length;
+      for (let i = 0; i < count; i++) {
+        const index = (group.next + i) % count;
+        const session = sessions[index];
+        if (!session.isOpen) continue;
+        group.next = (index + 1) % count;
+        return session.sendIlp(ilp, timeoutMs);
+      }
     }
-    return session.sendIlp(ilp, timeoutMs);
+    return Promise.reject(new DaemonError('ILPD_ERR_PEER_UNREACHABLE', `peer ${peerId} is not connected`));
   }
 
   isConnected(peerId: string): boolean {
-    return this.sessions.get(peerId)?.isOpen ?? false;
+    return this.connectionsOf(peerId) > 0;
+  }
+
+  /** Open sessions of the peer. */
+  connectionsOf(peerId: string): number {
+    const group = this.groups.get(peerId);
+    if (group === undefined) return 0;
+    let open = 0;
+    for (const session of group.sessions) if (session.isOpen) open++;
+    return open;
   }
 
   /** Every configured peer with its connection state (for metrics and /admin/peers). */
-  *peerStates(): Iterable<{ readonly peerId: string; readonly connected: boolean }> {
-    for (const peer of this.options.peers) yield { peerId: peer.id, connected: this.isConnected(peer.id) };
+  *peerStates(): Iterable<{
+    readonly peerId: string;
+    readonly connected: boolean;
+    readonly connections: number;
+  }> {
+    for (const peer of this.options.peers) {
+      const connections = this.connectionsOf(peer.id);
+      yield { peerId: peer.id, connected: connections > 0, connections };
+    }
   }
 
-  /** Makes an authenticated socket the peer's session, replacing (and closing) any previous one. */
+  /**
+   * Makes an authenticated socket one of the peer's sessions; when the peer already has as many as it
+   * may, its oldest is closed to make room.
+   */
   attach(peerId: string, ws: WebSocket, socket?: CorkableSocket): PeerSession {
     const handler = this.handler;
     if (handler === undefined) throw new Error('PeerRegistry.attach before setIlpHandler');
@@ -60,17 +103,30 @@ export class PeerRegistry implements PeerLink {
       handler,
       frames: this.options.frames,
       logger: this.options.logger,
+      warnings: this.options.warnings,
       drainReject: () => this.drainRejectFrame,
       onClosed: (closed) => this.onSessionClosed(closed),
     });
-    const previous = this.sessions.get(peerId);
-    this.sessions.set(peerId, session);
-    if (previous !== undefined) {
-      this.options.logger.info({ peer: peerId }, 'new BTP connection replaces the previous session');
-      void previous.close(CLOSE_POLICY, 'replaced by a newer connection of the same peer');
-      this.notify('onPeerDisconnected', peerId);
+    let group = this.groups.get(peerId);
+    if (group === undefined) {
+      group = { sessions: [], next: 0 };
+      this.groups.set(peerId, group);
     }
-    this.options.logger.info({ peer: peerId }, 'BTP session authenticated');
+    const max = this.maxConnections.get(peerId) ?? 1;
+    while (group.sessions.length >= max) {
+      const oldest = group.sessions.shift() as PeerSession;
+      this.options.logger.info(
+        { peer: peerId, maxConnections: max },
+        'new BTP connection replaces the oldest of the peer',
+      );
+      void oldest.close(CLOSE_POLICY, 'replaced by a newer connection of the same account');
+    }
+    group.sessions.push(session);
+    group.next %= group.sessions.length;
+    this.options.logger.info(
+      { peer: peerId, connections: group.sessions.length },
+      'BTP session authenticated',
+    );
     this.notify('onPeerConnected', peerId);
     return session;
   }
@@ -82,13 +138,22 @@ export class PeerRegistry implements PeerLink {
 
   /** Closes every session (pending outgoing requests fail with ILPD_ERR_PEER_UNREACHABLE). */
   async closeAll(): Promise<void> {
-    const sessions = [...this.sessions.values()];
+    const sessions = [...this.groups.values()].flatMap((group) => group.sessions);
     await Promise.all(sessions.map((s) => s.close()));
   }
 
   private onSessionClosed(session: PeerSession): void {
-    if (this.sessions.get(session.peerId) !== session) return;
-    this.sessions.delete(session.peerId);
+    const group = this.groups.get(session.peerId);
+    if (group === undefined) return;
+    const index = group.sessions.indexOf(session);
+    if (index < 0) return;
+    group.sessions.splice(index, 1);
+    if (group.sessions.length > 0) {
+      if (group.next > index) group.next--;
+      group.next %= group.sessions.length;
+      return;
+    }
+    this.groups.delete(session.peerId);
     this.notify('onPeerDisconnected', session.peerId);
   }
 

@@ -4,6 +4,7 @@ import { DaemonError } from '../errors';
 import type { IlpHandler } from '../ports';
 import type { FrameCounters } from '../telemetry/frame-counters';
 import type { Logger } from '../telemetry/logger';
+import type { PeerWarnings } from '../telemetry/peer-warnings';
 import { BTP_NOT_ACCEPTED, BTP_TEMPORARY, btpEmptyResponse, btpError, frameBytes } from './btp-frames';
 import { PendingRequests } from './pending-requests';
 
@@ -15,7 +16,11 @@ export interface CorkableSocket {
 
 export interface PeerSessionOptions {
   readonly pingIntervalMs: number;
-  /** A peer that lets this much of our output pile up unread is cut off instead of growing our heap. */
+  /**
+   * A peer that lets this much of our output pile up unread (btp.maxOutputBufferBytes) is cut off
+   * instead of growing our heap. Checked after every frame we queue. (Pongs are ws's: it drops a peer
+   * that has 60 of them unsent, i.e. pings without reading.)
+   */
   readonly maxBufferedBytes: number;
 }
 
@@ -23,6 +28,7 @@ export interface PeerSessionHooks {
   readonly handler: IlpHandler;
   readonly frames: FrameCounters;
   readonly logger: Logger;
+  readonly warnings: PeerWarnings;
   /** While shutting down: the Reject that answers new Prepares instead of the packet path. */
   drainReject(): Buffer | undefined;
   onClosed(session: PeerSession): void;
@@ -163,7 +169,20 @@ export class PeerSession {
       return;
     }
     if (ilp === undefined) {
-      // RFC 23 sub-protocols we do not speak (and repeated auth messages) get an empty Response.
+      if (isAuthMessage(frame)) {
+        // The session's identity was settled by the first auth; answering a second one with success
+        // would tell a client with other (or wrong) credentials that it is now someone else.
+        this.hooks.warnings.warn(
+          'reauth',
+          this.peerId,
+          {},
+          'BTP auth on an authenticated session; closing it',
+        );
+        this.send(btpError(requestId, BTP_NOT_ACCEPTED, 'already authenticated: auth is only allowed once'));
+        void this.close(CLOSE_POLICY, 'a session authenticates once');
+        return;
+      }
+      // RFC 23 sub-protocols we do not speak get an empty Response.
       this.send(btpEmptyResponse(requestId));
       return;
     }
@@ -231,13 +250,19 @@ export class PeerSession {
     }
     this.ws.send(frame);
     this.hooks.frames.countOut(frame[0]);
-    if (this.ws.bufferedAmount > this.options.maxBufferedBytes) {
-      this.hooks.logger.warn(
-        { peer: this.peerId, bufferedBytes: this.ws.bufferedAmount },
-        'peer does not read its BTP socket; dropping the session',
-      );
-      this.terminate();
-    }
+    this.checkOutputBuffer();
+  }
+
+  private checkOutputBuffer(): void {
+    const buffered = this.ws.bufferedAmount;
+    if (buffered <= this.options.maxBufferedBytes || this.closing) return;
+    this.hooks.warnings.warn(
+      'slow_reader',
+      this.peerId,
+      { bufferedBytes: buffered, maxBufferedBytes: this.options.maxBufferedBytes },
+      'peer does not read its BTP socket; dropping the connection',
+    );
+    this.terminate();
   }
 
   private readonly uncork = (): void => {
@@ -247,7 +272,12 @@ export class PeerSession {
 
   private keepAlive(): void {
     if (!this.pongSeen) {
-      this.hooks.logger.warn({ peer: this.peerId }, 'peer missed a WebSocket pong; dropping the session');
+      this.hooks.warnings.warn(
+        'pong_missed',
+        this.peerId,
+        {},
+        'peer missed a WebSocket pong; dropping the connection',
+      );
       this.terminate();
       return;
     }
@@ -286,6 +316,16 @@ export class PeerSession {
     this.failPending('connection closed');
     this.hooks.logger.info({ peer: this.peerId, code, reason }, 'BTP session closed');
     this.hooks.onClosed(this);
+  }
+}
+
+/** True for a Message whose protocol data carries `auth` (RFC 23's authentication request). */
+function isAuthMessage(frame: Buffer): boolean {
+  try {
+    const packet = decodeBtp(frame);
+    return packet.protocolData.some((entry) => entry.protocolName === 'auth');
+  } catch {
+    return false;
   }
 }
 

@@ -11,10 +11,34 @@ describe('DaemonMetrics', () => {
     frames.countIn(99);
     metrics.collectFrom({
       packetsInFlight: () => 3,
+      bytesInFlight: () => 612,
+      inFlightByPeer: () => [
+        {
+          peerId: 'alice',
+          packets: 3,
+          bytes: 612,
+          heldPackets: 0,
+          heldBytes: 0,
+          refusedByPeerBudget: 7,
+          refusedByPool: 0,
+          refusedByHeldBudget: 0,
+        },
+        {
+          peerId: 'bob',
+          packets: 0,
+          bytes: 0,
+          heldPackets: 3,
+          heldBytes: 612,
+          refusedByPeerBudget: 0,
+          refusedByPool: 0,
+          refusedByHeldBudget: 2,
+        },
+      ],
       engineQueueDepth: () => 2,
+      unauthenticatedConnections: () => 5,
       peers: () => [
-        { peerId: 'alice', connected: true },
-        { peerId: 'bob', connected: false },
+        { peerId: 'alice', connected: true, connections: 2 },
+        { peerId: 'bob', connected: false, connections: 0 },
       ],
       ledgerReady: () => true,
       balances: () =>
@@ -42,6 +66,18 @@ describe('DaemonMetrics', () => {
     expect(body).toContain('ilpd_btp_frames_total{direction="out",type="response"} 1');
     expect(body).toContain('ilpd_btp_frames_total{direction="in",type="other"} 1');
     expect(body).toContain('ilpd_ledger_ready 1');
+    expect(body).toContain('ilpd_bytes_in_flight 612');
+    expect(body).toContain('ilpd_peer_packets_in_flight{peer="alice",direction="incoming"} 3');
+    expect(body).toContain('ilpd_peer_packets_in_flight{peer="bob",direction="held"} 3');
+    expect(body).toContain('ilpd_peer_bytes_in_flight{peer="bob",direction="held"} 612');
+    expect(body).toContain('ilpd_peer_budget_refusals_total{peer="alice",budget="peer"} 7');
+    expect(body).toContain('ilpd_peer_budget_refusals_total{peer="bob",budget="held"} 2');
+    expect(body).toContain('ilpd_btp_unauthenticated_connections 5');
+    expect(body).toContain('ilpd_peer_connections{peer="alice"} 2');
+    metrics.countPeerWarning('slow_reader');
+    const after = (await metrics.render()).body;
+    expect(after).toContain('ilpd_peer_warnings_total{event="slow_reader"} 1');
+    expect(after).toContain('ilpd_peer_warnings_total{event="reauth"} 0');
     expect(body).toContain('process_cpu_seconds_total');
   });
 
@@ -50,7 +86,10 @@ describe('DaemonMetrics', () => {
     let queries = 0;
     metrics.collectFrom({
       packetsInFlight: () => 0,
+      bytesInFlight: () => 0,
+      inFlightByPeer: () => [],
       engineQueueDepth: () => 0,
+      unauthenticatedConnections: () => 0,
       peers: () => [],
       ledgerReady: () => true,
       balances: () => {
@@ -78,7 +117,10 @@ describe('DaemonMetrics', () => {
     const metrics = new DaemonMetrics();
     metrics.collectFrom({
       packetsInFlight: () => 0,
+      bytesInFlight: () => 0,
+      inFlightByPeer: () => [],
       engineQueueDepth: () => 0,
+      unauthenticatedConnections: () => 0,
       peers: () => [],
       ledgerReady: () => false,
       balances: () => Promise.reject(new Error('must not be called')),

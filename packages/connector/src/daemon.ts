@@ -75,7 +75,7 @@ export class Daemon {
     });
     this.identity = new SettableNodeIdentity(config.address);
     this.warnings = new PeerWarnings({
-      logger: logger.child({ component: 'btp' }),
+      logger,
       intervalMs: config.log.warningIntervalMs,
       count: (event) => this.metrics.countPeerWarning(event),
     });
@@ -101,6 +101,7 @@ export class Daemon {
       routingTable: this.routingTable,
       peerLink: this.registry,
       logger: logger.child({ component: 'routing' }),
+      warnings: this.warnings,
     });
     this.pipeline = new PacketPipeline({
       config,

@@ -29,6 +29,7 @@ import type { PacketProcessor, PeerLink } from '../ports';
 import { RouteBroadcaster } from '../routing/route-broadcaster';
 import { RoutingTable } from '../routing/routing-table';
 import { DaemonMetrics } from '../telemetry/metrics';
+import { PeerWarnings } from '../telemetry/peer-warnings';
 import { TelemetryBuffer } from '../telemetry/telemetry-buffer';
 
 const SECONDS = Number(process.env.BENCH_ENGINE_SECONDS ?? 3);
@@ -117,7 +118,8 @@ async function realPipeline(dir: string): Promise<{ processor: PacketProcessor; 
   const identity = new SettableNodeIdentity(config.address);
   const routingTable = new RoutingTable();
   const peerLink: PeerLink = { sendIlp: () => Promise.resolve(FULFILL), isConnected: () => true };
-  const broadcaster = new RouteBroadcaster({ config, identity, routingTable, peerLink, logger });
+  const warnings = new PeerWarnings({ logger, intervalMs: 10_000, count: () => undefined });
+  const broadcaster = new RouteBroadcaster({ config, identity, routingTable, peerLink, logger, warnings });
   broadcaster.start();
   telemetry.start();
   const pipeline = new PacketPipeline({

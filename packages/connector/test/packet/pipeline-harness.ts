@@ -11,6 +11,7 @@ import { SettableNodeIdentity } from '../../src/node-identity';
 import { PacketPipeline } from '../../src/packet/pipeline';
 import { RouteBroadcaster } from '../../src/routing/route-broadcaster';
 import { RoutingTable } from '../../src/routing/routing-table';
+import { PeerWarnings } from '../../src/telemetry/peer-warnings';
 import { FakePeerLink, makeConfig, PinnedClock, RecordingTelemetry, silentLogger } from './factories';
 
 /**
@@ -56,6 +57,7 @@ export async function pipelineHarness(
     routingTable,
     peerLink: link,
     logger: silentLogger,
+    warnings: new PeerWarnings({ logger: silentLogger, intervalMs: 10_000, count: () => undefined }),
     clock,
   });
   broadcaster.start();

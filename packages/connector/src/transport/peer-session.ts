@@ -47,6 +47,13 @@ export const CLOSE_PROTOCOL_ERROR = 1002;
 export const CLOSE_POLICY = 1008;
 /** After asking a peer to close, we drop the socket if its close frame has not come back by then. */
 const CLOSE_GRACE_MS = 1000;
+/**
+ * Frames one connection may have handled per turn of the event loop. A flooding peer's socket holds
+ * megabytes, and libuv reads up to 32 × 64 KiB of it per poll, which ws would turn into thousands of
+ * synchronous 'message' events while every other peer waits; beyond this share its frames wait (its
+ * socket paused) for the next turn, so each connection gets its turn in round robin.
+ */
+export const FRAMES_PER_TURN = 32;
 
 /**
  * One authenticated BTP connection. Request ids are allocated per session; every pending request has
@@ -63,6 +70,10 @@ export class PeerSession {
   private closeTimer: NodeJS.Timeout | undefined;
   private readonly closedPromise: Promise<void>;
   private corked = false;
+  private framesThisTurn = 0;
+  private turnScheduled = false;
+  /** Frames beyond this turn's share, handled in the next turns while the socket is paused. */
+  private backlog: Buffer[] = [];
 
   constructor(
     readonly peerId: string,
@@ -71,7 +82,7 @@ export class PeerSession {
     private readonly options: PeerSessionOptions,
     private readonly hooks: PeerSessionHooks,
   ) {
-    ws.on('message', (data) => this.onFrame(frameBytes(data)));
+    ws.on('message', (data) => this.receive(frameBytes(data)));
     ws.on('pong', () => {
       this.pongSeen = true;
     });
@@ -122,6 +133,38 @@ export class PeerSession {
   get pendingRequests(): number {
     return this.pending.size;
   }
+
+  /** Handles a frame now, or, past this turn's share, queues it and pauses the socket. */
+  private receive(frame: Buffer): void {
+    if (this.backlog.length === 0 && this.framesThisTurn < FRAMES_PER_TURN) {
+      this.framesThisTurn++;
+      this.scheduleTurn();
+      this.onFrame(frame);
+      return;
+    }
+    if (this.backlog.length === 0) this.ws.pause();
+    this.backlog.push(frame);
+    this.scheduleTurn();
+  }
+
+  private scheduleTurn(): void {
+    if (this.turnScheduled) return;
+    this.turnScheduled = true;
+    setImmediate(this.nextTurn);
+  }
+
+  private readonly nextTurn = (): void => {
+    this.turnScheduled = false;
+    this.framesThisTurn = 0;
+    const backlog = this.backlog;
+    if (backlog.length === 0) return;
+    const count = Math.min(backlog.length, FRAMES_PER_TURN);
+    const now = backlog.splice(0, count);
+    this.framesThisTurn = count;
+    this.scheduleTurn();
+    for (const frame of now) this.onFrame(frame);
+    if (this.backlog.length === 0 && this.ws.readyState === WebSocket.OPEN) this.ws.resume();
+  };
 
   private onFrame(frame: Buffer): void {
     // Frames that arrive after we began closing are dropped: their answers could not be sent anyway.

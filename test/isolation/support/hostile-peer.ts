@@ -9,7 +9,7 @@
  *   RFC 27's bound, or inside maximum-size BTP frames padded with other protocol data), counting
  *   answers by code; reconnects if it is dropped;
  * - black-hole: authenticates and never answers a Prepare;
- * - slow-reader: authenticates and stops reading its socket;
+ * - slow-reader: authenticates and then reads its socket for 1 ms every 500 ms; reconnects when dropped;
  * - preauth-hog: holds `count` connections that upgrade to WebSocket and never authenticate, each
  *   sending `partialBytes` of a frame it never finishes, from `sources` local addresses; reopens any
  *   that close, at once.
@@ -182,12 +182,23 @@ async function authenticatedIdler(
       },
     );
     await session.connect();
-    if (r.role === 'slow-reader') (session as unknown as { socket: Socket }).socket.pause();
+    let trickle: NodeJS.Timeout | undefined;
+    if (r.role === 'slow-reader') {
+      // Reads for a millisecond every half second: far slower than ilpd writes, yet it notices when
+      // ilpd drops it (a socket never read again would not even see its close).
+      const socket = (session as unknown as { socket: Socket }).socket;
+      socket.pause();
+      trickle = setInterval(() => {
+        socket.resume();
+        setTimeout(() => socket.pause(), 1);
+      }, 500);
+    }
     if (!announced) {
       announced = true;
       emit({ event: 'ready' });
     }
     await done;
+    clearInterval(trickle);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

@@ -43,6 +43,8 @@ export interface HonestFigures {
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly maxMs: number;
+  /** p99 of how late the honest sender put packets on the wire (its own CPU starvation). */
+  readonly sendLagP99Ms: number;
 }
 
 /** carol → dave through the load suite's open-loop sender and its receiver thread. */
@@ -77,6 +79,7 @@ export class HonestPair {
       p50Ms: t.latency.p50Ms,
       p99Ms: t.latency.p99Ms,
       maxMs: t.latency.maxMs,
+      sendLagP99Ms: t.sendLag.p99Ms,
     };
   }
 

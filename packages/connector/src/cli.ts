@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { runLedgerCommand } from './cli/ledger-command';
 import { runPacketCommand } from './cli/packet-command';
 import { loadConfig } from './config/load';
+import { worstCaseMemory } from './config/memory-bound';
 import type { DaemonConfig } from './config/types';
 import { Daemon } from './daemon';
 
@@ -85,6 +86,13 @@ async function configCommand(args: readonly string[]): Promise<number> {
   console.log(
     `config OK: ${flags.config} — address ${address}, ${config.peers.length} peer(s), ledger ${config.ledger.backend}, ` +
       `BTP ${config.btp.host}:${config.btp.port}, HTTP ${config.http.host}:${config.http.port}`,
+  );
+  const memory = worstCaseMemory(config);
+  console.log(
+    `worst-case memory: ${Math.ceil(memory.totalBytes / 2 ** 20)} MiB ` +
+      `(${Object.entries(memory.terms)
+        .map(([term, bytes]) => `${term} ${Math.ceil(bytes / 2 ** 20)}`)
+        .join(', ')}; see docs/operators/security.md)`,
   );
   if (flags.print) console.log(JSON.stringify(config, redactingReplacer, 2));
   return EXIT_OK;

@@ -29,10 +29,15 @@ export class HostilePeer {
   }
 
   static async start(role: HostileRole, readyTimeoutMs = 20_000): Promise<HostilePeer> {
-    // At the lowest priority: a hostile peer is another machine in real life; on this shared 2-core box
-    // at normal priority it would take CPU from ilpd and the honest pair through the OS scheduler,
-    // which is not what these suites measure. It still sends as fast as the spare CPU allows.
-    const child = spawn('nice', ['-n', '19', process.execPath, '-r', TS_HOOK, SCRIPT, JSON.stringify(role)], {
+    // Peers that send run at the lowest priority: a hostile peer is another machine in real life; on
+    // this shared 2-core box at normal priority it would take CPU from ilpd and the honest pair through
+    // the OS scheduler, which is not what these suites measure. It still sends as fast as the spare CPU
+    // allows. Passive ones (a black hole, a slow reader) keep normal priority: starved of CPU, a black
+    // hole would read too slowly and be dropped as a slow reader.
+    const passive = role.role === 'black-hole' || role.role === 'slow-reader';
+    const command = [process.execPath, '-r', TS_HOOK, SCRIPT, JSON.stringify(role)];
+    const [file, ...args] = passive ? command : ['nice', '-n', '19', ...command];
+    const child = spawn(file, args, {
       cwd: REPO_ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -137,8 +137,13 @@ export class PacketPipeline implements PacketProcessor {
         }
         const timeoutMs = expiresAtMs - this.clock.now();
         if (timeoutMs <= 0) throw new DaemonError('ILPD_ERR_TIMED_OUT', 'packet expired before it was sent');
-        const forwarded = forwardPrepare(prepare, outgoingAmount, expiresAtMs);
-        response = await this.peerLink.sendIlp(nextHop, forwarded, timeoutMs);
+        // The forwarded copy is not kept in a local: this frame lives until the answer, and a copy
+        // kept here would double the memory every held Prepare costs.
+        response = await this.peerLink.sendIlp(
+          nextHop,
+          forwardPrepare(prepare, outgoingAmount, expiresAtMs),
+          timeoutMs,
+        );
       } finally {
         this.nextHops.releaseHold(nextHop, size);
       }

@@ -104,6 +104,17 @@ export class PeerSession {
       );
     }
     const requestId = this.allocateRequestId();
+    const frame = encodeBtpIlpFrame(BtpPacketType.Message, requestId, ilp);
+    const answer = this.awaitAnswer(requestId, timeoutMs);
+    this.send(frame);
+    return answer;
+  }
+
+  /**
+   * The pending request for `requestId`. Its closures capture the id and the timeout only: were they
+   * to capture the packet, every Prepare a peer holds would keep a second copy of itself alive.
+   */
+  private awaitAnswer(requestId: number, timeoutMs: number): Promise<Buffer> {
     return new Promise<Buffer>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.take(requestId);
@@ -112,7 +123,6 @@ export class PeerSession {
         );
       }, timeoutMs);
       this.pending.add({ requestId, resolve, reject, timer });
-      this.send(encodeBtpIlpFrame(BtpPacketType.Message, requestId, ilp));
     });
   }
 

@@ -83,16 +83,13 @@ async function configCommand(args: readonly string[]): Promise<number> {
   const config = loadOrReport(flags.config);
   if (typeof config === 'number') return config;
   const address = config.address ?? '(from the parent over ILDCP)';
+  const memory = worstCaseMemory(config);
+  const mib = (bytes: number): number => Math.ceil(bytes / 2 ** 20);
+  const terms = Object.entries(memory.terms).map(([term, bytes]) => `${term} ${mib(bytes)}`);
   console.log(
     `config OK: ${flags.config} — address ${address}, ${config.peers.length} peer(s), ledger ${config.ledger.backend}, ` +
-      `BTP ${config.btp.host}:${config.btp.port}, HTTP ${config.http.host}:${config.http.port}`,
-  );
-  const memory = worstCaseMemory(config);
-  console.log(
-    `worst-case memory: ${Math.ceil(memory.totalBytes / 2 ** 20)} MiB ` +
-      `(${Object.entries(memory.terms)
-        .map(([term, bytes]) => `${term} ${Math.ceil(bytes / 2 ** 20)}`)
-        .join(', ')}; see docs/operators/security.md)`,
+      `BTP ${config.btp.host}:${config.btp.port}, HTTP ${config.http.host}:${config.http.port}; worst-case memory ` +
+      `${mib(memory.totalBytes)} MiB (${terms.join(', ')}; docs/operators/security.md)`,
   );
   if (flags.print) console.log(JSON.stringify(config, redactingReplacer, 2));
   return EXIT_OK;

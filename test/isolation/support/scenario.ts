@@ -6,10 +6,10 @@ import { childPeer, DaemonProcess, type PeerSpec } from '../../helpers/daemon-pr
 /**
  * The cast of the isolation suites and of `npm run chaos`, all children of one ilpd (address
  * test.e2e): carol pays dave (the honest pair, driven by the load suite's sender and receiver), while
- * alice floods, bob never answers, erin floods frank, who stops reading his socket, and mallory sends
- * what no valid peer would.
+ * alice floods, bob never answers, erin floods frank, who stops reading his socket, mallory sends
+ * what no valid peer would, and grace only ever connects (to measure whether she still can).
  */
-export const CAST = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'mallory'] as const;
+export const CAST = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'mallory', 'grace'] as const;
 export type CastMember = (typeof CAST)[number];
 
 export const tokenOf = (id: CastMember): string => `${id}-secret`;

@@ -48,12 +48,14 @@ export const CLOSE_POLICY = 1008;
 /** After asking a peer to close, we drop the socket if its close frame has not come back by then. */
 const CLOSE_GRACE_MS = 1000;
 /**
- * Frames one connection may have handled per turn of the event loop. A flooding peer's socket holds
- * megabytes, and libuv reads up to 32 × 64 KiB of it per poll, which ws would turn into thousands of
- * synchronous 'message' events while every other peer waits; beyond this share its frames wait (its
- * socket paused) for the next turn, so each connection gets its turn in round robin.
+ * Frames, and bytes of frames, one connection may have handled per turn of the event loop (at least
+ * one frame, however large). A flooding peer's socket holds megabytes, and libuv reads up to 32 × 64
+ * KiB of it per poll, which ws would turn into thousands of synchronous 'message' events while every
+ * other peer waits; beyond this share its frames wait (its socket paused) for the next turn, so each
+ * connection gets its turn in round robin.
  */
 export const FRAMES_PER_TURN = 32;
+export const BYTES_PER_TURN = 65_536;
 
 /**
  * One authenticated BTP connection. Request ids are allocated per session; every pending request has
@@ -71,6 +73,7 @@ export class PeerSession {
   private readonly closedPromise: Promise<void>;
   private corked = false;
   private framesThisTurn = 0;
+  private bytesThisTurn = 0;
   private turnScheduled = false;
   /** Frames beyond this turn's share, handled in the next turns while the socket is paused. */
   private backlog: Buffer[] = [];
@@ -146,8 +149,9 @@ export class PeerSession {
 
   /** Handles a frame now, or, past this turn's share, queues it and pauses the socket. */
   private receive(frame: Buffer): void {
-    if (this.backlog.length === 0 && this.framesThisTurn < FRAMES_PER_TURN) {
+    if (this.backlog.length === 0 && this.hasTurnLeft()) {
       this.framesThisTurn++;
+      this.bytesThisTurn += frame.length;
       this.scheduleTurn();
       this.onFrame(frame);
       return;
@@ -155,6 +159,10 @@ export class PeerSession {
     if (this.backlog.length === 0) this.ws.pause();
     this.backlog.push(frame);
     this.scheduleTurn();
+  }
+
+  private hasTurnLeft(): boolean {
+    return this.framesThisTurn < FRAMES_PER_TURN && this.bytesThisTurn < BYTES_PER_TURN;
   }
 
   private scheduleTurn(): void {
@@ -166,11 +174,16 @@ export class PeerSession {
   private readonly nextTurn = (): void => {
     this.turnScheduled = false;
     this.framesThisTurn = 0;
+    this.bytesThisTurn = 0;
     const backlog = this.backlog;
     if (backlog.length === 0) return;
-    const count = Math.min(backlog.length, FRAMES_PER_TURN);
+    let count = 0;
+    while (count < backlog.length && this.hasTurnLeft()) {
+      this.framesThisTurn++;
+      this.bytesThisTurn += backlog[count].length;
+      count++;
+    }
     const now = backlog.splice(0, count);
-    this.framesThisTurn = count;
     this.scheduleTurn();
     for (const frame of now) this.onFrame(frame);
     if (this.backlog.length === 0 && this.ws.readyState === WebSocket.OPEN) this.ws.resume();

@@ -180,6 +180,36 @@ describe('PeerSession', () => {
     await eventually(() => expect(pair.listener.events).toEqual(['+bob', '-bob']));
   });
 
+  it("handles a quiet peer's Prepare before a flooding peer's backlog (32 frames per connection per turn)", async () => {
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise((resolve) => wss.once('listening', resolve));
+    const url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`;
+    const ctx = makeRegistry([serverPeer('bob', 'b'), serverPeer('carol', 'c')]);
+    const open = async (id: string): Promise<WebSocket> => {
+      const accepted = new Promise<WebSocket>((resolve) => wss.once('connection', resolve));
+      const client = new WebSocket(url);
+      await new Promise((resolve) => client.once('open', resolve));
+      ctx.registry.attach(id, await accepted);
+      return client;
+    };
+    const flooder = await open('bob');
+    const quiet = await open('carol');
+    pair = { ...ctx, session: undefined as never, remote: new BtpPeer(flooder), wss, client: flooder };
+    const frame = (id: number) =>
+      encodeBtp({
+        type: BtpPacketType.Message,
+        requestId: id,
+        protocolData: [{ protocolName: 'ilp', contentType: 0, data: prepare() }],
+      });
+    for (let i = 1; i <= 3000; i++) flooder.send(frame(i));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    quiet.send(frame(1));
+    await eventually(() => expect(ctx.handler.calls).toHaveLength(3001));
+    const carolAt = ctx.handler.calls.findIndex((c) => c.from === 'carol');
+    expect(carolAt).toBeLessThan(1500);
+    quiet.terminate();
+  });
+
   it('hands an incoming Prepare to the packet handler and answers with what it resolves to', async () => {
     pair = await sessionPair();
     let release: (b: Buffer) => void = () => undefined;

@@ -81,7 +81,6 @@ async function main(): Promise<void> {
   const daemon = await startCastDaemon({ log: { level: 'warn' } });
   const pid = daemon.child.pid as number;
   const bound = worstCaseMemory(loadConfig(daemon.configPath, {}));
-  const honest = await HonestPair.open(daemon);
   const url = daemon.btpUrl;
   const peer = (id: 'alice' | 'bob' | 'erin' | 'frank' | 'mallory') => ({
     url,
@@ -89,7 +88,9 @@ async function main(): Promise<void> {
     token: tokenOf(id),
   });
   const hostile: HostilePeer[] = [];
+  let honest: HonestPair | undefined;
   try {
+    honest = await HonestPair.open(daemon);
     await honest.run(RATE, 5);
     const idle = memoryOf(pid).rss;
     const baseline = await honest.run(RATE, SECONDS);
@@ -168,7 +169,7 @@ async function main(): Promise<void> {
     );
   } finally {
     await Promise.all(hostile.map((h) => h.stop()));
-    await honest.close();
+    await honest?.close();
     await daemon.stop();
     await daemon.dispose();
   }

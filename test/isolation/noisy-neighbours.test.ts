@@ -1,5 +1,6 @@
 import type { DaemonProcess } from '../helpers/daemon-process';
 import { HostilePeer } from './support/hostile';
+import type { HostileRole } from './support/hostile-peer';
 import {
   addressOf,
   HonestPair,
@@ -11,24 +12,28 @@ import {
 
 /**
  * Issue 13's first finding, with real processes: while one child floods a receiver that never answers
- * (or one that stops reading its socket), an honest pair paying at 2,000 packets/s must see no reject
- * and no latency beyond what the machine's load explains. The baseline is measured in the same run;
- * margins are generous because this 2-core machine is shared (the precise figure is `npm run chaos`'s).
+ * (or one that barely reads its socket), an honest pair paying at 2,000 packets/s must see no reject
+ * and no latency beyond what the machine's load explains. Each case measures its own baseline right
+ * before the flood, so both halves see the same load of this shared 2-core machine; the margins are
+ * generous (the precise figures are `npm run chaos`'s).
  */
 const RATE = 2000;
-const SECONDS = 4;
+const SECONDS = 3;
 
 describe('noisy neighbours: an honest pair next to a flood into a black hole (e2e)', () => {
   let daemon: DaemonProcess;
   let honest: HonestPair;
-  let baseline: HonestFigures;
 
   beforeAll(async () => {
+    // A pool of 5,000 (each of the 8 peers reserved 312): the honest pair at 2,000/s stays inside its
+    // share through latency spikes of 150 ms, which this shared machine has when others run suites.
     // frank may hold far more than his default budget, so that what stops him is the output cap.
-    daemon = await startCastDaemon({}, { frank: { budget: { heldPackets: 100_000, heldBytes: 1 << 30 } } });
+    daemon = await startCastDaemon(
+      { engine: { maxQueue: 5000 } },
+      { frank: { budget: { heldPackets: 100_000, heldBytes: 2 ** 30 } } },
+    );
     honest = await HonestPair.open(daemon);
     await honest.run(RATE, 2); // warm-up: JIT, ledger, sockets
-    baseline = await honest.run(RATE, SECONDS);
   }, 60_000);
 
   afterAll(async () => {
@@ -37,21 +42,44 @@ describe('noisy neighbours: an honest pair next to a flood into a black hole (e2
     await daemon?.dispose();
   });
 
-  function expectUnharmed(figures: HonestFigures): void {
-    expect({ rejected: figures.rejectedByCode, timedOut: figures.timedOut }).toEqual({
-      rejected: {},
-      timedOut: 0,
-    });
-    expect(figures.fulfilled).toBe(figures.sent);
-    // The median, with a wide margin: this 2-core machine is shared, and its load alone moves the p99
-    // by a hundred milliseconds between two runs of the same thing (npm run chaos reports the p99).
-    expect(figures.p50Ms).toBeLessThan(3 * baseline.p50Ms + 20);
+  const peer = (id: 'alice' | 'bob' | 'erin' | 'frank') => ({
+    url: daemon.btpUrl,
+    username: id,
+    token: tokenOf(id),
+  });
+
+  /** The honest pair alone, then next to `roles` (started in order); the hostile peers' own counters. */
+  async function alongside(...roles: HostileRole[]) {
+    const before = await honest.run(RATE, SECONDS);
+    const hostile: HostilePeer[] = [];
+    try {
+      for (const role of roles) hostile.push(await HostilePeer.start(role));
+      const during = await honest.run(RATE, SECONDS);
+      const held = {
+        packets: await metricValue(daemon, 'ilpd_peer_packets_in_flight{peer="bob",direction="held"}'),
+        bytes: await metricValue(daemon, 'ilpd_peer_bytes_in_flight{peer="bob",direction="held"}'),
+      };
+      const seen: Record<string, number>[] = [];
+      for (const h of hostile.splice(0).reverse()) seen.unshift(await h.stop());
+      console.log(JSON.stringify({ before, during, held, seen }));
+      return { before, during, held, seen };
+    } finally {
+      await Promise.all(hostile.map((h) => h.stop()));
+    }
   }
 
-  it('measures a clean baseline first', () => {
-    console.log(JSON.stringify({ baseline }));
-    expectUnharmed(baseline);
-  });
+  function expectUnharmed(before: HonestFigures, during: HonestFigures): void {
+    for (const figures of [before, during]) {
+      expect({ rejected: figures.rejectedByCode, timedOut: figures.timedOut }).toEqual({
+        rejected: {},
+        timedOut: 0,
+      });
+      expect(figures.fulfilled).toBe(figures.sent);
+    }
+    // The median, with a wide margin: the p99 of two identical runs on this shared machine can differ
+    // by a hundred milliseconds.
+    expect(during.p50Ms).toBeLessThan(3 * before.p50Ms + 20);
+  }
 
   it.each([
     ['amount 1', 1],
@@ -59,92 +87,47 @@ describe('noisy neighbours: an honest pair next to a flood into a black hole (e2
   ])(
     'keeps the pair whole while alice floods bob, who never answers (%s)',
     async (_what, amount) => {
-      const bob = await HostilePeer.start({
-        role: 'black-hole',
-        url: daemon.btpUrl,
-        username: 'bob',
-        token: tokenOf('bob'),
-      });
-      const alice = await HostilePeer.start({
-        role: 'flood',
-        url: daemon.btpUrl,
-        username: 'alice',
-        token: tokenOf('alice'),
-        destination: `${addressOf('bob')}.sink`,
-        amount,
-      });
-      try {
-        const during = await honest.run(RATE, SECONDS);
-        const held = await metricValue(daemon, 'ilpd_peer_packets_in_flight{peer="bob",direction="held"}');
-        const flood = await alice.stop();
-        console.log(JSON.stringify({ amount, during, held, flood }));
-        expectUnharmed(during);
-        // bob holds at most his held budget; alice's excess was refused at once (T02), not queued.
-        expect(held).toBeLessThanOrEqual(500);
-        expect(flood.T02 ?? 0).toBeGreaterThan(0);
-      } finally {
-        await alice.stop();
-        await bob.stop();
-      }
+      const { before, during, held, seen } = await alongside(
+        { role: 'black-hole', ...peer('bob') },
+        { role: 'flood', ...peer('alice'), destination: `${addressOf('bob')}.sink`, amount },
+      );
+      expectUnharmed(before, during);
+      // bob holds at most his held budget; alice's excess was refused at once (T02), not queued.
+      expect(held.packets).toBeLessThanOrEqual(500);
+      expect(seen[1].T02).toBeGreaterThan(0);
     },
     60_000,
   );
 
   it('keeps the pair whole while alice floods bob with the largest valid Prepares (32,767 bytes of data)', async () => {
-    const bob = await HostilePeer.start({
-      role: 'black-hole',
-      url: daemon.btpUrl,
-      username: 'bob',
-      token: tokenOf('bob'),
-    });
-    const alice = await HostilePeer.start({
-      role: 'flood',
-      url: daemon.btpUrl,
-      username: 'alice',
-      token: tokenOf('alice'),
-      destination: `${addressOf('bob')}.sink`,
-      dataBytes: 32_767,
-    });
-    try {
-      const during = await honest.run(RATE, SECONDS);
-      const heldBytes = await metricValue(daemon, 'ilpd_peer_bytes_in_flight{peer="bob",direction="held"}');
-      const flood = await alice.stop();
-      console.log(JSON.stringify({ bigData: during, heldBytes, flood }));
-      expectUnharmed(during);
-      expect(heldBytes).toBeLessThanOrEqual(4 * 1024 * 1024);
-    } finally {
-      await alice.stop();
-      await bob.stop();
-    }
+    const { before, during, held } = await alongside(
+      { role: 'black-hole', ...peer('bob') },
+      { role: 'flood', ...peer('alice'), destination: `${addressOf('bob')}.sink`, dataBytes: 32_767 },
+    );
+    expectUnharmed(before, during);
+    expect(held.bytes).toBeLessThanOrEqual(4 * 1024 * 1024);
+    expect(held.bytes).toBeGreaterThan(3 * 1024 * 1024);
   }, 60_000);
 
-  it('keeps the pair whole while erin floods frank, who stops reading his socket', async () => {
-    const frank = await HostilePeer.start({
-      role: 'slow-reader',
-      url: daemon.btpUrl,
-      username: 'frank',
-      token: tokenOf('frank'),
-    });
-    const erin = await HostilePeer.start({
-      role: 'flood',
-      url: daemon.btpUrl,
-      username: 'erin',
-      token: tokenOf('erin'),
-      destination: `${addressOf('frank')}.sink`,
-      dataBytes: 16_000,
-    });
-    try {
-      const during = await honest.run(RATE, SECONDS);
-      const flood = await erin.stop();
-      const reader = await frank.stop();
-      console.log(JSON.stringify({ slowReader: during, flood, reader }));
-      expectUnharmed(during);
-      // frank was cut off (and came back, and was cut off again) instead of growing our buffers.
-      expect(reader.closed).toBeGreaterThan(0);
-      expect(await metricValue(daemon, 'ilpd_peer_warnings_total{event="slow_reader"}')).toBeGreaterThan(0);
-    } finally {
-      await erin.stop();
-      await frank.stop();
-    }
+  it('keeps the pair whole while erin floods frank, who barely reads his socket', async () => {
+    const warnedBefore = await metricValue(daemon, 'ilpd_peer_warnings_total{event="slow_reader"}');
+    const { before, during, seen } = await alongside(
+      { role: 'slow-reader', ...peer('frank') },
+      // Amount 0: no ledger writes, so what is measured is the output cap alone (a reserve and a void
+      // per packet at a flood's rate load the shared ledger; see docs/operators/security.md).
+      {
+        role: 'flood',
+        ...peer('erin'),
+        destination: `${addressOf('frank')}.sink`,
+        dataBytes: 16_000,
+        amount: 0,
+      },
+    );
+    expectUnharmed(before, during);
+    // frank was cut off (and came back, and was cut off again) instead of growing our buffers.
+    expect(seen[0].closed).toBeGreaterThan(0);
+    expect(await metricValue(daemon, 'ilpd_peer_warnings_total{event="slow_reader"}')).toBeGreaterThan(
+      warnedBefore,
+    );
   }, 60_000);
 });

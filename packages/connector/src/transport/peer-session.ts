@@ -6,6 +6,7 @@ import type { FrameCounters } from '../telemetry/frame-counters';
 import type { Logger } from '../telemetry/logger';
 import type { PeerWarnings } from '../telemetry/peer-warnings';
 import { BTP_NOT_ACCEPTED, BTP_TEMPORARY, btpEmptyResponse, btpError, frameBytes } from './btp-frames';
+import { FairTurns } from './fair-turns';
 import { PendingRequests } from './pending-requests';
 
 /** The TCP socket under a WebSocket: corked while one tick's frames are written. */
@@ -47,15 +48,6 @@ export const CLOSE_PROTOCOL_ERROR = 1002;
 export const CLOSE_POLICY = 1008;
 /** After asking a peer to close, we drop the socket if its close frame has not come back by then. */
 const CLOSE_GRACE_MS = 1000;
-/**
- * Frames, and bytes of frames, one connection may have handled per turn of the event loop (at least
- * one frame, however large). A flooding peer's socket holds megabytes, and libuv reads up to 32 × 64
- * KiB of it per poll, which ws would turn into thousands of synchronous 'message' events while every
- * other peer waits; beyond this share its frames wait (its socket paused) for the next turn, so each
- * connection gets its turn in round robin.
- */
-export const FRAMES_PER_TURN = 32;
-export const BYTES_PER_TURN = 65_536;
 
 /**
  * One authenticated BTP connection. Request ids are allocated per session; every pending request has
@@ -72,11 +64,8 @@ export class PeerSession {
   private closeTimer: NodeJS.Timeout | undefined;
   private readonly closedPromise: Promise<void>;
   private corked = false;
-  private framesThisTurn = 0;
-  private bytesThisTurn = 0;
-  private turnScheduled = false;
-  /** Frames beyond this turn's share, handled in the next turns while the socket is paused. */
-  private backlog: Buffer[] = [];
+  /** Frames are handled in fair turns: a flooding connection cannot starve the others. */
+  private readonly turns: FairTurns;
 
   constructor(
     readonly peerId: string,
@@ -85,7 +74,8 @@ export class PeerSession {
     private readonly options: PeerSessionOptions,
     private readonly hooks: PeerSessionHooks,
   ) {
-    ws.on('message', (data) => this.receive(frameBytes(data)));
+    this.turns = new FairTurns(ws, (frame) => this.onFrame(frame));
+    ws.on('message', (data) => this.turns.receive(frameBytes(data)));
     ws.on('pong', () => {
       this.pongSeen = true;
     });
@@ -146,48 +136,6 @@ export class PeerSession {
   get pendingRequests(): number {
     return this.pending.size;
   }
-
-  /** Handles a frame now, or, past this turn's share, queues it and pauses the socket. */
-  private receive(frame: Buffer): void {
-    if (this.backlog.length === 0 && this.hasTurnLeft()) {
-      this.framesThisTurn++;
-      this.bytesThisTurn += frame.length;
-      this.scheduleTurn();
-      this.onFrame(frame);
-      return;
-    }
-    if (this.backlog.length === 0) this.ws.pause();
-    this.backlog.push(frame);
-    this.scheduleTurn();
-  }
-
-  private hasTurnLeft(): boolean {
-    return this.framesThisTurn < FRAMES_PER_TURN && this.bytesThisTurn < BYTES_PER_TURN;
-  }
-
-  private scheduleTurn(): void {
-    if (this.turnScheduled) return;
-    this.turnScheduled = true;
-    setImmediate(this.nextTurn);
-  }
-
-  private readonly nextTurn = (): void => {
-    this.turnScheduled = false;
-    this.framesThisTurn = 0;
-    this.bytesThisTurn = 0;
-    const backlog = this.backlog;
-    if (backlog.length === 0) return;
-    let count = 0;
-    while (count < backlog.length && this.hasTurnLeft()) {
-      this.framesThisTurn++;
-      this.bytesThisTurn += backlog[count].length;
-      count++;
-    }
-    const now = backlog.splice(0, count);
-    this.scheduleTurn();
-    for (const frame of now) this.onFrame(frame);
-    if (this.backlog.length === 0 && this.ws.readyState === WebSocket.OPEN) this.ws.resume();
-  };
 
   private onFrame(frame: Buffer): void {
     // Frames that arrive after we began closing are dropped: their answers could not be sent anyway.
@@ -258,7 +206,10 @@ export class PeerSession {
       return;
     }
     this.hooks.handler.handleIlp(this.peerId, ilp).then(
-      (response) => this.send(encodeBtpIlpFrame(BtpPacketType.Response, requestId, response)),
+      (response) => {
+        this.turns.noteAnswer(response);
+        this.send(encodeBtpIlpFrame(BtpPacketType.Response, requestId, response));
+      },
       (err: unknown) => {
         this.hooks.logger.error({ peer: this.peerId, err }, 'packet handler failed');
         this.send(btpError(requestId, BTP_TEMPORARY, 'internal error'));
@@ -377,6 +328,7 @@ export class PeerSession {
 
   private onSocketClosed(code: number, reason: string): void {
     this.closing = true;
+    this.turns.stop();
     clearInterval(this.pingTimer);
     if (this.closeTimer !== undefined) clearTimeout(this.closeTimer);
     this.failPending('connection closed');

@@ -16,6 +16,7 @@ export const PEER_WARNING_EVENTS = [
   'pong_missed',
   'reauth',
   'routes_over_limit',
+  'throttled',
 ] as const;
 export type PeerWarningEvent = (typeof PEER_WARNING_EVENTS)[number];
 

@@ -47,6 +47,8 @@ export class FairTurns {
   constructor(
     private readonly ws: WebSocket,
     private readonly handle: (frame: Buffer) => void,
+    /** Called when the connection goes from its full share to the throttled one. */
+    private readonly onThrottled: () => void = () => undefined,
   ) {}
 
   /** True while the connection's share is the throttled one. */
@@ -74,7 +76,9 @@ export class FairTurns {
     this.answers++;
     if (isBudgetRefusal(ilp)) this.refused++;
     if (this.answers < ANSWERS_PER_VERDICT) return;
-    this.throttled = this.refused >= ANSWERS_PER_VERDICT * REFUSED_SHARE_TO_THROTTLE;
+    const throttle = this.refused >= ANSWERS_PER_VERDICT * REFUSED_SHARE_TO_THROTTLE;
+    if (throttle && !this.throttled) this.onThrottled();
+    this.throttled = throttle;
     this.answers = 0;
     this.refused = 0;
   }

@@ -74,7 +74,17 @@ export class PeerSession {
     private readonly options: PeerSessionOptions,
     private readonly hooks: PeerSessionHooks,
   ) {
-    this.turns = new FairTurns(ws, (frame) => this.onFrame(frame));
+    this.turns = new FairTurns(
+      ws,
+      (frame) => this.onFrame(frame),
+      () =>
+        hooks.warnings.warn(
+          'throttled',
+          peerId,
+          {},
+          'most Prepares of this connection are refused for a budget (T02/T03/T05); reading it slowly',
+        ),
+    );
     ws.on('message', (data) => this.turns.receive(frameBytes(data)));
     ws.on('pong', () => {
       this.pongSeen = true;

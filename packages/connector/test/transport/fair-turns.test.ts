@@ -62,9 +62,15 @@ describe('FairTurns', () => {
   it('throttles a connection most of whose Prepares were refused for a budget, and lifts it when they are not', async () => {
     const { ws } = fakeSocket();
     const handled: number[] = [];
-    const turns = new FairTurns(ws, (frame) => handled.push(frame[0]));
+    let warned = 0;
+    const turns = new FairTurns(
+      ws,
+      (frame) => handled.push(frame[0]),
+      () => warned++,
+    );
     for (let i = 0; i < 256; i++) turns.noteAnswer(i % 4 === 0 ? FULFILL : reject('T05'));
     expect(turns.isThrottled).toBe(true);
+    expect(warned).toBe(1);
     for (let i = 0; i < 40; i++) turns.receive(Buffer.from([i]));
     expect(handled).toHaveLength(4);
     await turn();
@@ -74,6 +80,7 @@ describe('FairTurns', () => {
     expect(handled.length).toBeLessThan(40);
     for (let i = 0; i < 256; i++) turns.noteAnswer(i % 2 === 0 ? FULFILL : reject('T02'));
     expect(turns.isThrottled).toBe(true);
+    expect(warned).toBe(1);
     for (let i = 0; i < 256; i++) turns.noteAnswer(reject('F99'));
     expect(turns.isThrottled).toBe(false);
     turns.stop();

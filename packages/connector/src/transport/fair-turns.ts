@@ -12,7 +12,7 @@ export const BYTES_PER_TURN = 65_536;
 
 /**
  * A connection whose recent Prepares were mostly refused for a budget (T02, T03, T05: its own, the
- * pool, or its destination's) gets a smaller share, on a timer: THROTTLED_FRAMES_PER_TURN frames per
+ * pool, or its destination's) or as invalid (F01) gets a smaller share, on a timer: THROTTLED_FRAMES_PER_TURN frames per
  * THROTTLED_TURN_MS. Refusing a flood costs CPU, and round robin alone would let a peer flooding at
  * full speed spend all the CPU the honest peers leave idle; this caps it at ~4,000 frames/s, which TCP
  * pushes back to the flooder. Judged every ANSWERS_PER_VERDICT answers; a peer that slows down is back
@@ -23,8 +23,9 @@ const THROTTLED_TURN_MS = 1;
 const ANSWERS_PER_VERDICT = 256;
 const REFUSED_SHARE_TO_THROTTLE = 0.5;
 
-/** ILP Reject type byte, and the codes of budget refusals (the third character of T02, T03, T05). */
+/** ILP Reject type byte, and the characters of the codes that count as refusals. */
 const ILP_REJECT = 14;
+const F = 0x46;
 const T = 0x54;
 const ZERO = 0x30;
 
@@ -74,7 +75,7 @@ export class FairTurns {
   /** Every ILP answer sent on this connection to one of its Prepares, to judge its share. */
   noteAnswer(ilp: Buffer): void {
     this.answers++;
-    if (isBudgetRefusal(ilp)) this.refused++;
+    if (isRefusal(ilp)) this.refused++;
     if (this.answers < ANSWERS_PER_VERDICT) return;
     const throttle = this.refused >= ANSWERS_PER_VERDICT * REFUSED_SHARE_TO_THROTTLE;
     if (throttle && !this.throttled) this.onThrottled();
@@ -123,12 +124,16 @@ export class FairTurns {
   };
 }
 
-/** A Reject with code T02, T03 or T05, read in place (type, envelope length prefix, then the code). */
-export function isBudgetRefusal(ilp: Buffer): boolean {
+/**
+ * A Reject with code T02, T03, T05 (a budget) or F01 (an invalid packet), read in place: type,
+ * envelope length prefix, then the code.
+ */
+export function isRefusal(ilp: Buffer): boolean {
   if (ilp.length < 6 || ilp[0] !== ILP_REJECT) return false;
   const prefix = ilp[1];
   const at = prefix < 0x80 ? 2 : 2 + (prefix & 0x7f);
-  if (at + 3 > ilp.length || ilp[at] !== T || ilp[at + 1] !== ZERO) return false;
+  if (at + 3 > ilp.length || ilp[at + 1] !== ZERO) return false;
   const digit = ilp[at + 2];
-  return digit === ZERO + 2 || digit === ZERO + 3 || digit === ZERO + 5;
+  if (ilp[at] === F) return digit === ZERO + 1;
+  return ilp[at] === T && (digit === ZERO + 2 || digit === ZERO + 3 || digit === ZERO + 5);
 }

@@ -1,7 +1,7 @@
 import { encodeFulfill, encodeReject } from '@ilpd/codec';
 import { EventEmitter } from 'node:events';
 import type WebSocket from 'ws';
-import { FairTurns, FRAMES_PER_TURN, isBudgetRefusal } from '../../src/transport/fair-turns';
+import { FairTurns, FRAMES_PER_TURN, isRefusal } from '../../src/transport/fair-turns';
 
 const reject = (code: string, message = '') =>
   encodeReject({ code, triggeredBy: 'test.me', message, data: Buffer.alloc(0) });
@@ -20,16 +20,15 @@ function fakeSocket() {
 
 const turn = () => new Promise((resolve) => setImmediate(resolve));
 
-describe('isBudgetRefusal', () => {
-  it('recognises T02, T03 and T05 Rejects, whatever the length of their envelope', () => {
-    for (const code of ['T02', 'T03', 'T05']) {
-      expect(isBudgetRefusal(reject(code))).toBe(true);
-      expect(isBudgetRefusal(reject(code, 'x'.repeat(300)))).toBe(true);
+describe('isRefusal', () => {
+  it('recognises T02, T03, T05 and F01 Rejects, whatever the length of their envelope', () => {
+    for (const code of ['T02', 'T03', 'T05', 'F01']) {
+      expect(isRefusal(reject(code))).toBe(true);
+      expect(isRefusal(reject(code, 'x'.repeat(300)))).toBe(true);
     }
-    for (const other of ['T00', 'T01', 'T04', 'F02', 'R00'])
-      expect(isBudgetRefusal(reject(other))).toBe(false);
-    expect(isBudgetRefusal(FULFILL)).toBe(false);
-    expect(isBudgetRefusal(Buffer.from([14]))).toBe(false);
+    for (const other of ['T00', 'T01', 'T04', 'F02', 'R00']) expect(isRefusal(reject(other))).toBe(false);
+    expect(isRefusal(FULFILL)).toBe(false);
+    expect(isRefusal(Buffer.from([14]))).toBe(false);
   });
 });
 

@@ -214,7 +214,7 @@ const Peer = Type.Object(
             'Prepares get T05 at once.',
         ),
         inFlightBytes: Count(
-          8_388_608,
+          33_554_432,
           MAX_PREPARE_BYTES,
           17_179_869_184,
           'ILP bytes of those Prepares; beyond it its Prepares get T05 at once.',
@@ -227,7 +227,7 @@ const Peer = Type.Object(
             'it get T02 (a peer that never answers pins at most this much).',
         ),
         heldBytes: Count(
-          4_194_304,
+          16_777_216,
           MAX_PREPARE_BYTES,
           17_179_869_184,
           'ILP bytes of those Prepares; beyond it Prepares routed to the peer get T02.',

@@ -11,8 +11,9 @@ export const FRAMES_PER_TURN = 32;
 export const BYTES_PER_TURN = 65_536;
 
 /**
- * A connection whose recent Prepares were mostly refused for a budget (T02, T03, T05: its own, the
- * pool, or its destination's) or as invalid (F01) gets a smaller share, on a timer: THROTTLED_FRAMES_PER_TURN frames per
+ * A connection whose recent Prepares were mostly refused — for a budget (T02, T03, T05: its own, the
+ * pool's, or its destination's), as invalid (F01), or as unroutable (F02, T01: no route, next hop not
+ * connected) — gets a smaller share, on a timer: THROTTLED_FRAMES_PER_TURN frames per
  * THROTTLED_TURN_MS. Refusing a flood costs CPU, and round robin alone would let a peer flooding at
  * full speed spend all the CPU the honest peers leave idle; this caps it at ~4,000 frames/s, which TCP
  * pushes back to the flooder. Judged every ANSWERS_PER_VERDICT answers; a peer that slows down is back
@@ -125,15 +126,15 @@ export class FairTurns {
 }
 
 /**
- * A Reject with code T02, T03, T05 (a budget) or F01 (an invalid packet), read in place: type,
- * envelope length prefix, then the code.
+ * A Reject with code T01, T02, T03, T05, F01 or F02, read in place: type, envelope length prefix,
+ * then the code.
  */
 export function isRefusal(ilp: Buffer): boolean {
   if (ilp.length < 6 || ilp[0] !== ILP_REJECT) return false;
   const prefix = ilp[1];
   const at = prefix < 0x80 ? 2 : 2 + (prefix & 0x7f);
   if (at + 3 > ilp.length || ilp[at + 1] !== ZERO) return false;
-  const digit = ilp[at + 2];
-  if (ilp[at] === F) return digit === ZERO + 1;
-  return ilp[at] === T && (digit === ZERO + 2 || digit === ZERO + 3 || digit === ZERO + 5);
+  const digit = ilp[at + 2] - ZERO;
+  if (ilp[at] === F) return digit === 1 || digit === 2;
+  return ilp[at] === T && (digit === 1 || digit === 2 || digit === 3 || digit === 5);
 }

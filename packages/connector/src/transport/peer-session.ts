@@ -82,7 +82,7 @@ export class PeerSession {
           'throttled',
           peerId,
           {},
-          'most Prepares of this connection are refused (T02/T03/T05/F01); reading it slowly',
+          'most Prepares of this connection are refused (T01/T02/T03/T05/F01/F02); reading it slowly',
         ),
     );
     ws.on('message', (data) => this.turns.receive(frameBytes(data)));

@@ -57,9 +57,9 @@ describe('parseConfig', () => {
     expect(config.peers[0].btp).toMatchObject({ maxConnections: 4 });
     expect(config.peers[0].budget).toEqual({
       inFlightPackets: 1000,
-      inFlightBytes: 8 * 1024 * 1024,
+      inFlightBytes: 32 * 1024 * 1024,
       heldPackets: 500,
-      heldBytes: 4 * 1024 * 1024,
+      heldBytes: 16 * 1024 * 1024,
     });
     expect(config.packet).toEqual({ minMessageWindowMs: 1000, maxHoldTimeMs: 30000 });
     expect(config.ledger.batchSize).toBe(100);

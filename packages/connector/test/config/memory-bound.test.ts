@@ -19,9 +19,9 @@ describe('worstCaseMemory', () => {
     expect(terms).toEqual({
       base: c.baseBytes,
       gc: c.gcBytes,
-      // Σ peer budgets (2 × 1000) caps the pool's 2000 packets; Σ bytes (16 MiB) is below the pool's 64.
+      // Σ peer budgets (2 × 1000) is the pool's 2000 packets; Σ bytes (2 × 32 MiB) the pool's 64 MiB.
       packets: 2000 * c.perPacketBytes,
-      packetBytes: 2 * (8 << 20) * c.packetByteCopies,
+      packetBytes: (64 << 20) * c.packetByteCopies,
       // alice may hold 4 connections, the client-role parent 1.
       connections: 5 * ((1 << 20) + (1 << 20) + c.perConnectionBytes),
       unauthenticated: 256 * c.perUnauthenticatedBytes,

@@ -21,7 +21,7 @@ export function makePeer(id: string, overrides: Partial<PeerConfig> = {}): PeerC
     assetCode: 'USD',
     assetScale: 9,
     balance: {},
-    budget: { inFlightPackets: 1000, inFlightBytes: 8 << 20, heldPackets: 500, heldBytes: 4 << 20 },
+    budget: { inFlightPackets: 1000, inFlightBytes: 32 << 20, heldPackets: 500, heldBytes: 16 << 20 },
     sendRoutes: relation !== 'child',
     receiveRoutes: relation !== 'child',
     ...overrides,

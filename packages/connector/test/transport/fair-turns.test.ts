@@ -21,12 +21,13 @@ function fakeSocket() {
 const turn = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('isRefusal', () => {
-  it('recognises T02, T03, T05 and F01 Rejects, whatever the length of their envelope', () => {
-    for (const code of ['T02', 'T03', 'T05', 'F01']) {
+  it('recognises T01, T02, T03, T05, F01 and F02 Rejects, whatever the length of their envelope', () => {
+    for (const code of ['T01', 'T02', 'T03', 'T05', 'F01', 'F02']) {
       expect(isRefusal(reject(code))).toBe(true);
       expect(isRefusal(reject(code, 'x'.repeat(300)))).toBe(true);
     }
-    for (const other of ['T00', 'T01', 'T04', 'F02', 'R00']) expect(isRefusal(reject(other))).toBe(false);
+    for (const other of ['T00', 'T04', 'F00', 'F03', 'F99', 'R00', 'F11'])
+      expect(isRefusal(reject(other))).toBe(false);
     expect(isRefusal(FULFILL)).toBe(false);
     expect(isRefusal(Buffer.from([14]))).toBe(false);
   });

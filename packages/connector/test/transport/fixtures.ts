@@ -32,7 +32,7 @@ export function serverPeer(id: string, token: string, maxConnections = 1): PeerC
     assetCode: 'USD',
     assetScale: 9,
     balance: {},
-    budget: { inFlightPackets: 1000, inFlightBytes: 8 << 20, heldPackets: 500, heldBytes: 4 << 20 },
+    budget: { inFlightPackets: 1000, inFlightBytes: 32 << 20, heldPackets: 500, heldBytes: 16 << 20 },
     sendRoutes: false,
     receiveRoutes: false,
   };

@@ -29,8 +29,8 @@ export interface UnauthenticatedPoolOptions {
  * /64, the block one host usually has to itself). Adding one never fails: at a cap, the oldest of its
  * source (or, at the total cap, the oldest of all) is evicted instead. A client with valid credentials
  * authenticates within a round trip of connecting, so to keep it out an attacker would have to open
- * more than a whole cap's worth of connections within that round trip; holding idle sockets no
- * longer locks anyone out.
+ * more than a whole cap's worth of connections within that round trip: holding idle sockets locks
+ * nobody out.
  */
 export class UnauthenticatedPool {
   /** Insertion order is age: the first entry is the oldest. */

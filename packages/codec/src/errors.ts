@@ -5,7 +5,7 @@ export type CodecErrorCode =
   | 'ILPD_CODEC_INVALID_VALUE' // field value not allowed (bad timestamp, non-IA5 address, uint > 64 bits…)
   | 'ILPD_CODEC_UNKNOWN_TYPE' // packet type byte not recognised
   | 'ILPD_CODEC_TRAILING_BYTES' // bytes left after a complete structure
-  | 'ILPD_CODEC_TOO_LARGE'; // value to encode does not fit (encoder side)
+  | 'ILPD_CODEC_TOO_LARGE'; // value does not fit (encoder side), or ILP data above RFC 27's 32,767 bytes
 
 const CODEC_CODE_PREFIX = 'ILPD_CODEC_';
 

@@ -1,5 +1,5 @@
 import { CodecError, badInput, invalidValue, truncated } from './errors';
-import { isValidIlpAddress, isValidIlpAddressBytes } from './address';
+import { ILP_ADDRESS_MAX_LENGTH, isValidIlpAddress, isValidIlpAddressBytes } from './address';
 import {
   checkUInt64,
   ia5Bytes,
@@ -45,6 +45,29 @@ const CONDITION_LENGTH = 32;
 const FULFILLMENT_LENGTH = 32;
 const REJECT_CODE_LENGTH = 3;
 const MAX_UINT64 = 0xffffffffffffffffn;
+
+/**
+ * RFC 27's ASN.1 (`InterledgerProtocol.asn`) bounds the `data` of every ILP packet to 32,767 bytes.
+ * Decoders refuse more, so a peer cannot make a connector hold (or relay) more than this per packet.
+ */
+export const MAX_ILP_DATA_BYTES = 32_767;
+
+/**
+ * The largest valid ILP Prepare: type, a 3-byte envelope length, amount, expiry, condition, a
+ * destination of ILP_ADDRESS_MAX_LENGTH with its 3-byte prefix, and MAX_ILP_DATA_BYTES of data with
+ * its 3-byte prefix. Anything longer is invalid before a single field is read.
+ */
+export const MAX_PREPARE_BYTES =
+  1 + 3 + CONDITION_OFFSET + CONDITION_LENGTH + 3 + ILP_ADDRESS_MAX_LENGTH + 3 + MAX_ILP_DATA_BYTES;
+
+function dataTooLarge(field: string, offset: number, length: number): CodecError {
+  return new CodecError(
+    'ILPD_CODEC_TOO_LARGE',
+    field,
+    offset,
+    `${length} bytes of data exceed the ${MAX_ILP_DATA_BYTES} RFC 27 allows`,
+  );
+}
 
 /** First byte of a packet, or -1 when empty; never throws. */
 export function peekIlpPacketType(buf: Buffer): number {
@@ -151,6 +174,7 @@ export function decodePrepare(buf: Buffer): PrepareView {
     throw invalidValue('prepare.destination', destPrefix, 'not a valid ILP address');
   }
   const dataLength = readLengthAt(buf, destEnd, end, 'prepare.data');
+  if (dataLength > MAX_ILP_DATA_BYTES) throw dataTooLarge('prepare.data', destEnd, dataLength);
   const dataStart = destEnd + lengthPrefixSizeAt(buf, destEnd);
   if (dataStart + dataLength !== end)
     throw trailingBytes('prepare', dataStart + dataLength, end - dataStart - dataLength);
@@ -182,6 +206,12 @@ function checkBuffer(b: unknown, field: string, exactLength?: number): Buffer {
   return b;
 }
 
+function checkData(b: unknown, field: string): Buffer {
+  const data = checkBuffer(b, field);
+  if (data.length > MAX_ILP_DATA_BYTES) throw dataTooLarge(field, -1, data.length);
+  return data;
+}
+
 /** Allocates type + envelope for `contentLength` bytes of contents; returns the buffer and contents offset. */
 function allocEnvelope(type: IlpPacketType, contentLength: number): [Buffer, number] {
   const out = Buffer.allocUnsafe(1 + lengthPrefixSize(contentLength) + contentLength);
@@ -203,7 +233,7 @@ export function encodePrepare(p: IlpPrepare): Buffer {
     throw badInput('prepare.destination', `not a valid ILP address: ${JSON.stringify(p.destination)}`);
   }
   const destination = Buffer.from(p.destination, 'latin1');
-  const data = checkBuffer(p.data, 'prepare.data');
+  const data = checkData(p.data, 'prepare.data');
   const contentLength =
     CONDITION_OFFSET +
     CONDITION_LENGTH +
@@ -244,6 +274,7 @@ export function decodeFulfill(buf: Buffer): FulfillView {
     throw truncated('fulfill.fulfillment', start, FULFILLMENT_LENGTH, end - start);
   const dataPrefix = start + FULFILLMENT_LENGTH;
   const dataLength = readLengthAt(buf, dataPrefix, end, 'fulfill.data');
+  if (dataLength > MAX_ILP_DATA_BYTES) throw dataTooLarge('fulfill.data', dataPrefix, dataLength);
   const dataStart = dataPrefix + lengthPrefixSizeAt(buf, dataPrefix);
   if (dataStart + dataLength !== end)
     throw trailingBytes('fulfill', dataStart + dataLength, end - dataStart - dataLength);
@@ -252,7 +283,7 @@ export function decodeFulfill(buf: Buffer): FulfillView {
 
 export function encodeFulfill(f: IlpFulfill): Buffer {
   const fulfillment = checkBuffer(f.fulfillment, 'fulfill.fulfillment', FULFILLMENT_LENGTH);
-  const data = checkBuffer(f.data, 'fulfill.data');
+  const data = checkData(f.data, 'fulfill.data');
   const contentLength = FULFILLMENT_LENGTH + lengthPrefixSize(data.length) + data.length;
   const [out, start] = allocEnvelope(IlpPacketType.Fulfill, contentLength);
   out.set(fulfillment, start);
@@ -308,6 +339,7 @@ export function decodeReject(buf: Buffer): RejectView {
   const messageStart = byEnd + lengthPrefixSizeAt(buf, byEnd);
   const messageEnd = messageStart + messageLength;
   const dataLength = readLengthAt(buf, messageEnd, end, 'reject.data');
+  if (dataLength > MAX_ILP_DATA_BYTES) throw dataTooLarge('reject.data', messageEnd, dataLength);
   const dataStart = messageEnd + lengthPrefixSizeAt(buf, messageEnd);
   if (dataStart + dataLength !== end)
     throw trailingBytes('reject', dataStart + dataLength, end - dataStart - dataLength);
@@ -329,7 +361,7 @@ export function encodeReject(r: IlpReject): Buffer {
   if (typeof r.message !== 'string')
     throw badInput('reject.message', `expected a string, got ${typeof r.message}`);
   const message = Buffer.from(r.message, 'utf8');
-  const data = checkBuffer(r.data, 'reject.data');
+  const data = checkData(r.data, 'reject.data');
   const contentLength =
     REJECT_CODE_LENGTH +
     lengthPrefixSize(triggeredBy.length) +

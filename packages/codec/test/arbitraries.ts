@@ -27,6 +27,13 @@ export const payload: fc.Arbitrary<Buffer> = fc.oneof(
   { weight: 1, arbitrary: fc.integer({ min: 65530, max: 66000 }).map((n) => Buffer.alloc(n, n & 0xff)) },
 );
 
+/** ILP `data`: mostly small, sometimes at or near RFC 27's bound of 32,767 bytes (MAX_ILP_DATA_BYTES). */
+export const ilpData: fc.Arbitrary<Buffer> = fc.oneof(
+  { weight: 30, arbitrary: bytes(130) },
+  { weight: 10, arbitrary: bytes(1100) },
+  { weight: 1, arbitrary: fc.integer({ min: 32_700, max: 32_767 }).map((n) => Buffer.alloc(n, n & 0xff)) },
+);
+
 /** Deep copy with every Buffer replaced by its hex: jest compares large Buffers byte by byte, slowly. */
 export function plain(value: unknown): unknown {
   if (Buffer.isBuffer(value)) return `hex:${value.toString('hex')}`;
@@ -82,16 +89,16 @@ export const prepare: fc.Arbitrary<IlpPrepare> = fc.record({
   expiresAt: interledgerDate,
   executionCondition: bytes(32, 32),
   destination: ilpAddress,
-  data: payload,
+  data: ilpData,
 });
 
-export const fulfill: fc.Arbitrary<IlpFulfill> = fc.record({ fulfillment: bytes(32, 32), data: payload });
+export const fulfill: fc.Arbitrary<IlpFulfill> = fc.record({ fulfillment: bytes(32, 32), data: ilpData });
 
 export const reject: fc.Arbitrary<IlpReject> = fc.record({
   code: fc.oneof(fc.constantFrom('F00', 'F02', 'F08', 'T04', 'R00', 'F99'), ia5String(3, 3)),
   triggeredBy: fc.oneof(fc.constant(''), ilpAddress),
   message: utf8String(200),
-  data: payload,
+  data: ilpData,
 });
 
 export const protocolData: fc.Arbitrary<BtpProtocolData[]> = fc.array(

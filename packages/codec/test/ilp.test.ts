@@ -9,6 +9,8 @@ import {
   encodePrepare,
   encodeReject,
   forwardPrepare,
+  MAX_ILP_DATA_BYTES,
+  MAX_PREPARE_BYTES,
   peekIlpPacketType,
 } from '@ilpd/codec';
 import { caught } from './support/caught';
@@ -164,6 +166,63 @@ describe('Prepare', () => {
     expect(
       caught(() => encodePrepare(samplePrepare({ expiresAt: new Date(Date.UTC(10000, 0, 1)) }))).code,
     ).toBe('ILPD_CODEC_TOO_LARGE');
+  });
+});
+
+describe('the data bound of RFC 27 (32,767 bytes)', () => {
+  /**
+   * A packet as a peer could forge it: a valid encoding whose data (300 bytes, so it and the envelope
+   * both have 3-byte length prefixes) is swapped for `newLength` bytes.
+   */
+  function withDataOf(encoded: Buffer, oldLength: number, newLength: number): Buffer {
+    const head = encoded.subarray(0, encoded.length - oldLength - 3);
+    const data = Buffer.alloc(newLength, 1);
+    const prefix = Buffer.from([0x82, newLength >> 8, newLength & 0xff]);
+    const contents = Buffer.concat([head.subarray(4), prefix, data]);
+    const envelope = Buffer.from([head[0], 0x82, contents.length >> 8, contents.length & 0xff]);
+    return Buffer.concat([envelope, contents]);
+  }
+
+  it('accepts exactly MAX_ILP_DATA_BYTES in every packet type, and the largest Prepare is MAX_PREPARE_BYTES', () => {
+    const data = Buffer.alloc(MAX_ILP_DATA_BYTES, 3);
+    const destination = `g.${'a'.repeat(1021)}`;
+    const largest = encodePrepare(samplePrepare({ destination, data }));
+    expect(largest.length).toBe(MAX_PREPARE_BYTES);
+    expect(decodePrepare(largest).data.length).toBe(MAX_ILP_DATA_BYTES);
+    expect(decodeFulfill(encodeFulfill({ fulfillment: Buffer.alloc(32), data })).data.length).toBe(
+      MAX_ILP_DATA_BYTES,
+    );
+    const reject = encodeReject({ code: 'F99', triggeredBy: '', message: '', data });
+    expect(decodeReject(reject).data.length).toBe(MAX_ILP_DATA_BYTES);
+  });
+
+  it('refuses one byte more when decoding, naming the field (ILPD_CODEC_TOO_LARGE)', () => {
+    const small = Buffer.alloc(300, 1);
+    const prepare = withDataOf(encodePrepare(samplePrepare({ data: small })), 300, MAX_ILP_DATA_BYTES + 1);
+    expect(caught(() => decodePrepare(prepare))).toMatchObject({
+      code: 'ILPD_CODEC_TOO_LARGE',
+      field: 'prepare.data',
+    });
+    const fulfill = withDataOf(encodeFulfill({ fulfillment: Buffer.alloc(32), data: small }), 300, 40_000);
+    expect(caught(() => decodeFulfill(fulfill))).toMatchObject({ field: 'fulfill.data' });
+    const reject = withDataOf(
+      encodeReject({ code: 'T00', triggeredBy: '', message: '', data: small }),
+      300,
+      MAX_ILP_DATA_BYTES + 1,
+    );
+    expect(caught(() => decodeReject(reject))).toMatchObject({ field: 'reject.data' });
+  });
+
+  it('refuses to encode more', () => {
+    const data = Buffer.alloc(MAX_ILP_DATA_BYTES + 1);
+    expect(caught(() => encodePrepare(samplePrepare({ data })))).toMatchObject({
+      code: 'ILPD_CODEC_TOO_LARGE',
+      field: 'prepare.data',
+    });
+    expect(caught(() => encodeFulfill({ fulfillment: Buffer.alloc(32), data })).field).toBe('fulfill.data');
+    expect(caught(() => encodeReject({ code: 'T00', triggeredBy: '', message: '', data })).field).toBe(
+      'reject.data',
+    );
   });
 });
 

@@ -6,6 +6,7 @@ import { runPacketCommand } from './cli/packet-command';
 import { runChannelsCommand } from './cli/channels-command';
 import { runPeersCommand, runReloadCommand } from './cli/peers-command';
 import { loadConfigFile, type LoadedConfigFile } from './config/load';
+import { worstCaseMemory } from './config/memory-bound';
 import { ConfigSchema, type SchemaNode } from './config/schema';
 import { Daemon } from './daemon';
 
@@ -100,10 +101,14 @@ async function configCommand(args: readonly string[]): Promise<number> {
   if (typeof loaded === 'number') return loaded;
   const { config } = loaded;
   const address = config.address ?? '(from the parent over ILDCP)';
+  const memory = worstCaseMemory(config);
+  const mib = (bytes: number): number => Math.ceil(bytes / 2 ** 20);
+  const terms = Object.entries(memory.terms).map(([term, bytes]) => `${term} ${mib(bytes)}`);
   console.log(
     `config OK: ${flags.config} — address ${address}, ${config.peers.length} peer(s), ledger ${config.ledger.backend}, ` +
       `BTP ${config.btp.host}:${config.btp.port}, HTTP ${config.http.host}:${config.http.port}` +
-      (config.admin.enabled ? `, admin API ${config.admin.host}:${config.admin.port}` : ''),
+      (config.admin.enabled ? `, admin API ${config.admin.host}:${config.admin.port}` : '') +
+      `; worst-case memory ${mib(memory.totalBytes)} MiB (${terms.join(', ')}; docs/operators/security.md)`,
   );
   if (flags.print) console.log(JSON.stringify(config, redactingReplacer, 2));
   return EXIT_OK;

@@ -13,6 +13,7 @@ import { fetchAddressFromParent } from './ildcp/ildcp-client';
 import { createLedger, type DaemonLedger } from './ledger';
 import { readBalanceReport } from './ledger/balance-report';
 import { addressOrEmpty, SettableNodeIdentity } from './node-identity';
+import { InFlight, NO_PEER_BUDGET } from './engine/in-flight';
 import { PacketEngine } from './engine/packet-engine';
 import { PacketPipeline } from './packet/pipeline';
 import { RouteBroadcaster } from './routing/route-broadcaster';
@@ -23,14 +24,13 @@ import { RoutingTable } from './routing/routing-table';
 import { FrameCounters } from './telemetry/frame-counters';
 import { createLogger, resolveLogFormat, type LogFormat, type Logger } from './telemetry/logger';
 import { DaemonMetrics } from './telemetry/metrics';
+import { PeerWarnings } from './telemetry/peer-warnings';
 import { SettlementMetrics } from './telemetry/settlement-metrics';
 import { TelemetryBuffer } from './telemetry/telemetry-buffer';
 import { BtpClient } from './transport/btp-client';
 import { BtpServer } from './transport/btp-server';
 import { PeerRegistry } from './transport/peer-registry';
 
-/** How many maximum-size frames of our output a peer may leave unread before we drop its session. */
-const UNREAD_OUTPUT_FRAMES = 32;
 const ILDCP_RETRY_MS = 1000;
 
 export interface DaemonOptions {
@@ -70,6 +70,8 @@ export class Daemon {
   readonly metrics = new DaemonMetrics();
   readonly frames = new FrameCounters();
   readonly telemetry: TelemetryBuffer;
+  readonly warnings: PeerWarnings;
+  readonly inFlight: InFlight;
   readonly ledger: DaemonLedger;
   readonly identity: SettableNodeIdentity;
   readonly routingTable = new RoutingTable();
@@ -114,15 +116,26 @@ export class Daemon {
       configDir: config.configDir,
     });
     this.identity = new SettableNodeIdentity(config.address);
+    this.warnings = new PeerWarnings({
+      logger,
+      intervalMs: config.log.warningIntervalMs,
+      count: (event) => this.metrics.countPeerWarning(event),
+    });
+    // The pool every peer's budget is carved from; a peer added while running must be given its
+    // budget with setPeer; until then only the pool bounds it.
+    const pool = { maxPackets: config.engine.maxQueue, maxBytes: config.engine.maxInFlightBytes };
+    this.inFlight = new InFlight(pool, NO_PEER_BUDGET);
+    for (const peer of config.peers) this.inFlight.setPeer(peer.id, peer.budget);
 
     this.registry = new PeerRegistry({
       peers: config.peers,
       session: {
         pingIntervalMs: config.btp.pingIntervalMs,
-        maxBufferedBytes: UNREAD_OUTPUT_FRAMES * config.btp.maxPayloadBytes,
+        maxBufferedBytes: config.btp.maxOutputBufferBytes,
       },
       frames: this.frames,
       logger: logger.child({ component: 'btp' }),
+      warnings: this.warnings,
     });
     this.broadcaster = new RouteBroadcaster({
       config,
@@ -130,6 +143,7 @@ export class Daemon {
       routingTable: this.routingTable,
       peerLink: this.registry,
       logger: logger.child({ component: 'routing' }),
+      warnings: this.warnings,
     });
     this.ildcpHost = new IldcpHost({ peers: config.peers, identity: this.identity });
     // Settlement beside forwarding: the pipeline tells it after each durable post that we owe the next
@@ -155,6 +169,7 @@ export class Daemon {
       routingTable: this.routingTable,
       ledger: this.ledger,
       peerLink: this.registry,
+      nextHops: this.inFlight,
       telemetry: this.telemetry,
       logger: logger.child({ component: 'packet' }),
       ildcpHost: this.ildcpHost,
@@ -165,6 +180,7 @@ export class Daemon {
       processor: this.pipeline,
       engine: config.engine,
       logger: logger.child({ component: 'engine' }),
+      inFlight: this.inFlight,
     });
     this.registry.setIlpHandler(this.engine);
     this.registry.addListener(this.broadcaster);
@@ -187,15 +203,19 @@ export class Daemon {
       registry: this.registry,
       frames: this.frames,
       logger: logger.child({ component: 'btp' }),
+      warnings: this.warnings,
       onAuthFailure: (reason) => this.metrics.authFailures.inc({ reason }),
     });
     this.syncBtpClients(config.peers);
 
     this.metrics.collectFrom({
-      packetsInFlight: () => this.engine.inFlight.value,
+      packetsInFlight: () => this.inFlight.value,
+      bytesInFlight: () => this.inFlight.bytes,
+      inFlightByPeer: () => this.inFlight.perPeer(),
       engineMaxQueue: () => this.config.engine.maxQueue,
       engineQueueDepth: () => this.engine.queueDepth,
       engineBatches: () => this.engine.batchesDispatched,
+      unauthenticatedConnections: () => this.btpServer.unauthenticatedCount,
       peers: () => this.registry.peerStates(),
       peerLimits: () =>
         this.config.peers
@@ -332,6 +352,11 @@ export class Daemon {
   private installPeers(peers: readonly PeerConfig[], config: DaemonConfig): void {
     // The packet path first: from here on it refuses Prepares from peers out of service.
     this.pipeline.applyPeers(peers, config.fx);
+    // Admission budgets: every peer of the new set gets its own; a removed peer's share goes back to
+    // the pool (its packets in flight keep counting until they are answered).
+    const kept = new Set(peers.map((peer) => peer.id));
+    for (const peer of this.config.peers) if (!kept.has(peer.id)) this.inFlight.removePeer(peer.id);
+    for (const peer of peers) this.inFlight.setPeer(peer.id, peer.budget);
     this.btpServer.setPeers(peers);
     this.ildcpHost.setPeers(peers);
     this.registry.setPeers(peers);
@@ -443,7 +468,7 @@ export class Daemon {
   private async shutdown(): Promise<void> {
     const wasStarted = this.phase !== 'new';
     this.phase = 'stopping';
-    this.logger.info({ inFlight: this.engine.inFlight.value }, 'ilpd stopping: draining in-flight packets');
+    this.logger.info({ inFlight: this.inFlight.value }, 'ilpd stopping: draining in-flight packets');
     this.btpServer.stopAccepting();
     this.admin.stopAccepting();
     this.adminApi?.stopAccepting();
@@ -459,7 +484,7 @@ export class Daemon {
     const drained = await this.drainInFlight();
     if (!drained) {
       this.logger.warn(
-        { inFlight: this.engine.inFlight.value, drainTimeoutMs: this.config.shutdown.drainTimeoutMs },
+        { inFlight: this.inFlight.value, drainTimeoutMs: this.config.shutdown.drainTimeoutMs },
         'drain timeout: closing sessions with packets still in flight',
       );
     }
@@ -468,6 +493,7 @@ export class Daemon {
     await this.registry.closeAll();
     await this.engine.stop();
     this.telemetry.stop();
+    this.warnings.stop();
     if (wasStarted) await this.ledger.stop();
     await this.signatures?.close();
     this.admin.closeAll();
@@ -478,7 +504,7 @@ export class Daemon {
 
   /** True when every in-flight packet was answered within shutdown.drainTimeoutMs. */
   private drainInFlight(): Promise<boolean> {
-    return this.withDrainTimeout(this.engine.inFlight.whenIdle());
+    return this.withDrainTimeout(this.inFlight.whenIdle());
   }
 
   /** True when `idle` resolved within shutdown.drainTimeoutMs. */

@@ -31,7 +31,18 @@ export const ERROR_CODES = {
     ilpCode: 'T01',
     description: 'the next hop answered with a BTP error or a frame without an ILP packet',
   },
-  ILPD_ERR_BUSY: { ilpCode: 'T03', description: 'the connector is overloaded and sheds load' },
+  ILPD_ERR_BUSY: {
+    ilpCode: 'T03',
+    description: 'the connector is overloaded and sheds load (e.g. the shared in-flight pool is full)',
+  },
+  ILPD_ERR_PEER_BUDGET: {
+    ilpCode: 'T05',
+    description: 'the peer already has as many Prepares (or ILP bytes) in flight as its budget allows',
+  },
+  ILPD_ERR_NEXT_HOP_BUSY: {
+    ilpCode: 'T02',
+    description: 'the next hop holds as many of our Prepares (or ILP bytes) unanswered as its budget allows',
+  },
   ILPD_ERR_INTERNAL: { ilpCode: 'T00', description: 'an unexpected internal error' },
   ILPD_ERR_BAD_REQUEST: { ilpCode: 'F00', description: 'the request is not allowed from this peer' },
   ILPD_ERR_AMOUNT_TOO_SMALL: { ilpCode: 'R01', description: 'the amount converts to zero at the next hop' },

@@ -46,6 +46,18 @@ export interface PeerLink {
   isConnected(peerId: string): boolean;
 }
 
+/**
+ * What next hops hold (implemented by the engine's InFlight): the packet path counts every Prepare it
+ * forwards against the next hop's held budget, from just before its reservation until the next hop's
+ * answer (or timeout), so a peer that never answers pins at most its own budget.
+ */
+export interface NextHopBudget {
+  /** Counts a Prepare of `bytes` forwarded to `peerId`; false (nothing counted) when its budget is full. */
+  tryHold(peerId: string, bytes: number): boolean;
+  /** Ends what a successful `tryHold` began, with the same size. */
+  releaseHold(peerId: string, bytes: number): void;
+}
+
 /** Entry point the transport calls for every ILP packet a peer sends us (the PacketEngine). Never rejects. */
 export interface IlpHandler {
   handleIlp(fromPeerId: string, ilp: Buffer): Promise<Buffer>;
@@ -61,7 +73,9 @@ export interface PacketProcessor {
 
 /** Lifecycle of peer sessions, for route broadcasting, ILDCP with parents and settlement. */
 export interface PeerLifecycleListener {
+  /** A connection of the peer authenticated (it may have others already: up to btp.maxConnections). */
   onPeerConnected(peerId: string): void;
+  /** The peer's last connection closed. */
   onPeerDisconnected(peerId: string): void;
 }
 

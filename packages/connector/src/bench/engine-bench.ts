@@ -19,6 +19,7 @@ import { encodeFulfill, encodePrepare, encodeReject, type PrepareView } from '@i
 import pino from 'pino';
 import { parseConfig } from '../config/load';
 import type { DaemonConfig } from '../config/types';
+import { InFlight, NO_PEER_BUDGET } from '../engine/in-flight';
 import { PacketEngine } from '../engine/packet-engine';
 import { IldcpHost } from '../ildcp/ildcp-host';
 import { createLedger } from '../ledger';
@@ -28,12 +29,15 @@ import type { PacketProcessor, PeerLink } from '../ports';
 import { RouteBroadcaster } from '../routing/route-broadcaster';
 import { RoutingTable } from '../routing/routing-table';
 import { DaemonMetrics } from '../telemetry/metrics';
+import { PeerWarnings } from '../telemetry/peer-warnings';
 import { TelemetryBuffer } from '../telemetry/telemetry-buffer';
 
 const SECONDS = Number(process.env.BENCH_ENGINE_SECONDS ?? 3);
 const TARGETS = (process.env.BENCH_ENGINE_TARGETS ?? 'decode,pipeline').split(',');
 const PER_TURN = Number(process.env.BENCH_ENGINE_PER_TURN ?? 64);
 const WINDOW = Number(process.env.BENCH_ENGINE_WINDOW ?? 4096);
+/** The bench measures the packet path's CPU, not admission: a pool that never refuses the window. */
+const UNBOUNDED_POOL = { maxPackets: WINDOW * 2, maxBytes: 2 ** 40 };
 const SCENARIOS: ReadonlyArray<{ workers: number; batchSize: number }> = [
   { workers: 0, batchSize: 100 },
   { workers: 1, batchSize: 10 },
@@ -114,7 +118,8 @@ async function realPipeline(dir: string): Promise<{ processor: PacketProcessor; 
   const identity = new SettableNodeIdentity(config.address);
   const routingTable = new RoutingTable();
   const peerLink: PeerLink = { sendIlp: () => Promise.resolve(FULFILL), isConnected: () => true };
-  const broadcaster = new RouteBroadcaster({ config, identity, routingTable, peerLink, logger });
+  const warnings = new PeerWarnings({ logger, intervalMs: 10_000, count: () => undefined });
+  const broadcaster = new RouteBroadcaster({ config, identity, routingTable, peerLink, logger, warnings });
   broadcaster.start();
   telemetry.start();
   const pipeline = new PacketPipeline({
@@ -123,6 +128,7 @@ async function realPipeline(dir: string): Promise<{ processor: PacketProcessor; 
     routingTable,
     ledger,
     peerLink,
+    nextHops: new InFlight(UNBOUNDED_POOL, NO_PEER_BUDGET),
     telemetry,
     logger,
     ildcpHost: new IldcpHost({ peers: config.peers, identity }),
@@ -198,7 +204,12 @@ function percentile(sorted: number[], p: number): number {
 async function scenario(target: string, processor: PacketProcessor, workers: number, batchSize: number) {
   const engine = new PacketEngine({
     processor,
-    engine: { workers, batchSize, maxQueue: WINDOW * 2 },
+    engine: {
+      workers,
+      batchSize,
+      maxQueue: UNBOUNDED_POOL.maxPackets,
+      maxInFlightBytes: UNBOUNDED_POOL.maxBytes,
+    },
     logger,
   });
   engine.start();

@@ -1,3 +1,4 @@
+import { MAX_PREPARE_BYTES } from '@ilpd/codec';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 
 /**
@@ -79,6 +80,14 @@ const BtpServerSide = Type.Object(
         'Secret the peer presents in auth_token; with role server it is required and must be unique ' +
         'among server peers (a peer that sends an empty auth_username is recognised by its token).',
     }),
+    maxConnections: Count(
+      4,
+      1,
+      64,
+      'BTP connections this account may hold at once (role server): outgoing Prepares are spread over ' +
+        'them and each is answered on the connection that asked. One more that authenticates replaces ' +
+        'the oldest.',
+    ),
   },
   { additionalProperties: false },
 );
@@ -258,6 +267,42 @@ const Peer = Type.Object(
         'peer is not dialled), no routes, its Prepares get F00; its ledger account and balance are kept. ' +
         'Switching it off at runtime (admin API, SIGHUP) first drains its packets in flight.',
     }),
+    budget: Type.Object(
+      {
+        inFlightPackets: Count(
+          1000,
+          1,
+          10_000_000,
+          'Prepares from this peer admitted and not yet answered (wherever they wait); beyond it its ' +
+            'Prepares get T05 at once.',
+        ),
+        inFlightBytes: Count(
+          33_554_432,
+          MAX_PREPARE_BYTES,
+          17_179_869_184,
+          'ILP bytes of those Prepares; beyond it its Prepares get T05 at once.',
+        ),
+        heldPackets: Count(
+          500,
+          1,
+          10_000_000,
+          'Prepares forwarded to this peer that it has not answered yet; beyond it Prepares routed to ' +
+            'it get T02 (a peer that never answers pins at most this much).',
+        ),
+        heldBytes: Count(
+          16_777_216,
+          MAX_PREPARE_BYTES,
+          17_179_869_184,
+          'ILP bytes of those Prepares; beyond it Prepares routed to the peer get T02.',
+        ),
+      },
+      {
+        additionalProperties: false,
+        default: {},
+        description:
+          "The peer's share of engine.maxQueue / engine.maxInFlightBytes (see docs/operators/security.md).",
+      },
+    ),
     sendRoutes: Type.Boolean({
       derivedDefault: '`true`, `false` for children',
       description: 'Whether we broadcast our routes to this peer (CCP).',
@@ -425,6 +470,26 @@ export const ConfigSchema = Type.Object(
           35_000,
           'Timeout of BTP requests that carry no packet expiry (auth, messages); ilp-plugin-btp uses 35 s too.',
         ),
+        maxOutputBufferBytes: Count(
+          1_048_576,
+          65_536,
+          1_073_741_824,
+          'Our output one BTP connection may leave unread (bytes) before we drop the connection: a peer ' +
+            'that stops reading costs at most this much memory.',
+        ),
+        maxUnauthenticated: Count(
+          256,
+          1,
+          1_000_000,
+          'Connections that may be unauthenticated at once (accepted, BTP auth not yet passed). When full, ' +
+            'the oldest is dropped for the newcomer, so a peer with valid credentials always gets in.',
+        ),
+        maxUnauthenticatedPerSource: Count(
+          16,
+          1,
+          1_000_000,
+          'The same, per source address (an IPv4 address or an IPv6 /64): its oldest is dropped first.',
+        ),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -484,6 +549,11 @@ export const ConfigSchema = Type.Object(
             'auto: human-readable lines when stdout is a terminal, JSON lines otherwise; json or pretty to ' +
             'force one (`ilpd start --log-format` overrides this key).',
         }),
+        warningIntervalMs: Milliseconds(
+          10_000,
+          'Warnings a peer can trigger (failed auths, dropped connections, slow readers, …) are logged at ' +
+            'most once per interval and kind, with the count suppressed; ilpd_peer_warnings_total counts all.',
+        ),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -507,6 +577,13 @@ export const ConfigSchema = Type.Object(
         routeExpiryMs: Milliseconds(
           45_000,
           'A learned route not refreshed within this long is dropped; must exceed the broadcast interval.',
+        ),
+        maxRoutesPerPeer: Count(
+          1000,
+          1,
+          1_000_000,
+          'Routes kept from one peer (CCP); new prefixes beyond it are ignored, which bounds what its ' +
+            'route updates can cost.',
         ),
       },
       { additionalProperties: false, default: {} },
@@ -649,6 +726,13 @@ export const ConfigSchema = Type.Object(
           1,
           10_000_000,
           'Packets admitted but not yet answered beyond which Prepares get T03.',
+        ),
+        maxInFlightBytes: Count(
+          67_108_864,
+          MAX_PREPARE_BYTES,
+          17_179_869_184,
+          'ILP bytes of those packets beyond which Prepares get T03. Half of this and of maxQueue is ' +
+            'reserved in equal shares for every peer, so no peer can take all of it.',
         ),
       },
       { additionalProperties: false, default: {} },

@@ -9,6 +9,7 @@ import {
   type CcpMessageHandler,
   type Clock,
   type IldcpRequestHandler,
+  type NextHopBudget,
   type NodeIdentity,
   type PacketProcessor,
   type PacketTelemetry,
@@ -31,6 +32,8 @@ export interface PacketPipelineOptions {
   readonly routingTable: RoutingTable;
   readonly ledger: Ledger;
   readonly peerLink: PeerLink;
+  /** What each next hop may hold unanswered (the engine's InFlight). */
+  readonly nextHops: NextHopBudget;
   readonly telemetry: PacketTelemetry;
   readonly logger: Logger;
   /** Answers `peer.config` (IldcpHost). */
@@ -53,6 +56,8 @@ export class PacketPipeline implements PacketProcessor {
   private readonly routingTable: RoutingTable;
   private readonly ledger: Ledger;
   private readonly peerLink: PeerLink;
+  private readonly nextHops: NextHopBudget;
+  private readonly nextHopBusy: DaemonError;
   private readonly telemetry: PacketTelemetry;
   private readonly logger: Logger;
   private readonly ildcpHost: IldcpRequestHandler;
@@ -68,6 +73,12 @@ export class PacketPipeline implements PacketProcessor {
     this.routingTable = options.routingTable;
     this.ledger = options.ledger;
     this.peerLink = options.peerLink;
+    this.nextHops = options.nextHops;
+    // Shared, so refusing a flood towards a peer that does not answer allocates nothing per packet.
+    this.nextHopBusy = new DaemonError(
+      'ILPD_ERR_NEXT_HOP_BUSY',
+      'the next hop has too many Prepares unanswered; retry later',
+    );
     this.telemetry = options.telemetry;
     this.logger = options.logger;
     this.ildcpHost = options.ildcpHost;
@@ -153,20 +164,33 @@ export class PacketPipeline implements PacketProcessor {
       outgoing = next;
       outgoing.beginPacket();
       const outgoingAmount = this.fx.convert(amount, incoming, outgoing);
-      // Both peers' limits are enforced atomically by the ledger (T04 / T03 / T00 from its errors). A
-      // zero-value packet changes no balance and cannot move a limit, so it skips the ledger.
-      if (amount !== 0n || outgoingAmount !== 0n) {
-        handle = await this.ledger.reserve({
-          incoming: { peerId: fromPeer, amount },
-          outgoing: { peerId: nextHop, amount: outgoingAmount },
-          expiresAtMs: prepare.expiresAtMs,
-        });
+      // Counted against what the next hop may hold from before the reservation until its answer, so
+      // a next hop that never answers is refused more Prepares (T02) instead of pinning the senders'.
+      const size = prepare.buffer.length;
+      if (!this.nextHops.tryHold(nextHop, size)) throw this.nextHopBusy;
+      let response: Buffer;
+      try {
+        // Both peers' limits are enforced atomically by the ledger (T04 / T03 / T00 from its errors). A
+        // zero-value packet changes no balance and cannot move a limit, so it skips the ledger.
+        if (amount !== 0n || outgoingAmount !== 0n) {
+          handle = await this.ledger.reserve({
+            incoming: { peerId: fromPeer, amount },
+            outgoing: { peerId: nextHop, amount: outgoingAmount },
+            expiresAtMs: prepare.expiresAtMs,
+          });
+        }
+        const timeoutMs = expiresAtMs - this.clock.now();
+        if (timeoutMs <= 0) throw new DaemonError('ILPD_ERR_TIMED_OUT', 'packet expired before it was sent');
+        // The forwarded copy is not kept in a local: this frame lives until the answer, and a copy
+        // kept here would double the memory every held Prepare costs.
+        response = await this.peerLink.sendIlp(
+          nextHop,
+          forwardPrepare(prepare, outgoingAmount, expiresAtMs),
+          timeoutMs,
+        );
+      } finally {
+        this.nextHops.releaseHold(nextHop, size);
       }
-
-      const timeoutMs = expiresAtMs - this.clock.now();
-      if (timeoutMs <= 0) throw new DaemonError('ILPD_ERR_TIMED_OUT', 'packet expired before it was sent');
-      const forwarded = forwardPrepare(prepare, outgoingAmount, expiresAtMs);
-      const response = await this.peerLink.sendIlp(nextHop, forwarded, timeoutMs);
       const rejectCode = checkResponse(response, prepare.executionCondition);
 
       if (rejectCode !== undefined) {
@@ -197,6 +221,8 @@ export class PacketPipeline implements PacketProcessor {
 
   private answerLocally(fromPeer: string, prepare: PrepareView, receivedAt: number): Buffer {
     try {
+      // Peer protocol requests cost CPU like any Prepare, so the peer's packet rate limit covers them.
+      this.peers.get(fromPeer)?.rateLimiter?.take(this.clock.monotonic());
       const fulfill = answerPeerProtocol(fromPeer, prepare, this.ildcpHost, this.ccp);
       this.record(fromPeer, undefined, 'fulfilled', undefined, false, receivedAt);
       return fulfill;

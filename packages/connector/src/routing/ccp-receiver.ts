@@ -15,6 +15,8 @@ export interface CcpReceiverOptions {
   readonly peerLink: PeerLink;
   /** Pause before re-sending a route control the peer did not accept. */
   readonly retryIntervalMs: number;
+  /** Routes kept from this peer (routing.maxRoutesPerPeer); new prefixes beyond are ignored. */
+  readonly maxRoutes: number;
   readonly logger: Logger;
 }
 
@@ -23,6 +25,8 @@ export interface AppliedUpdate {
   readonly changedPrefixes: string[];
   /** True when the update does not follow on from what we have: we must ask the peer to resync. */
   readonly needsResync: boolean;
+  /** New prefixes not kept because the peer already has maxRoutes routes with us. */
+  readonly ignoredRoutes: number;
 }
 
 const UNKNOWN_TABLE_ID = '00000000-0000-0000-0000-000000000000';
@@ -30,7 +34,8 @@ const UNKNOWN_TABLE_ID = '00000000-0000-0000-0000-000000000000';
 /**
  * CCP receiver for one peer: asks the peer for its routes (route control, Sync mode, from the last
  * epoch we have) and applies its route updates. The peer's routes expire unless it refreshes them
- * (any update, heartbeats included) within the hold-down time it advertised.
+ * (any update, heartbeats included) within the hold-down time it advertised. At most `maxRoutes` of
+ * its routes are kept: a peer advertising more cannot grow our tables (and what we broadcast) further.
  */
 export class CcpReceiver {
   private routingTableId = UNKNOWN_TABLE_ID;
@@ -95,15 +100,20 @@ export class CcpReceiver {
       this.routingTableId = update.routingTableId;
     }
     if (update.fromEpochIndex > this.epoch) {
-      return { changedPrefixes, needsResync: true };
+      return { changedPrefixes, needsResync: true, ignoredRoutes: 0 };
     }
     if (this.epoch > update.toEpochIndex) {
-      return { changedPrefixes, needsResync: false };
+      return { changedPrefixes, needsResync: false, ignoredRoutes: 0 };
     }
+    let ignoredRoutes = 0;
     for (const prefix of update.withdrawnRoutes) {
       if (this.routes.delete(prefix)) changedPrefixes.push(prefix);
     }
     for (const route of update.newRoutes) {
+      if (this.routes.size >= this.options.maxRoutes && !this.routes.has(route.prefix)) {
+        ignoredRoutes++;
+        continue;
+      }
       this.routes.set(route.prefix, {
         peer: this.options.peerId,
         prefix: route.prefix,
@@ -113,7 +123,7 @@ export class CcpReceiver {
       changedPrefixes.push(route.prefix);
     }
     this.epoch = update.toEpochIndex;
-    return { changedPrefixes, needsResync: false };
+    return { changedPrefixes, needsResync: false, ignoredRoutes };
   }
 
   /** Forgets every route from this peer (and the epoch, so a resync starts from scratch). */

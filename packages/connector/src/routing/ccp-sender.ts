@@ -1,6 +1,7 @@
 import {
   CcpMode,
   encodeRouteUpdateRequest,
+  isCodecError,
   type CcpRoute,
   type CcpRouteControlRequest,
   IlpPacketType,
@@ -29,7 +30,8 @@ export interface CcpSenderOptions {
 
 /**
  * CCP speaker towards one peer. Idle until the peer sends a route control in Sync mode, then sends it
- * the forwarding table's log from the epoch it last acknowledged, at most 50 epochs per update, and
+ * the forwarding table's log from the epoch it last acknowledged, at most 50 epochs per update and
+ * fewer when their routes would not fit the 32,767 bytes of data an ILP Prepare may carry, and
  * an (empty) heartbeat every broadcastIntervalMs. If the peer has another routing table id than ours
  * it gets everything from epoch 0. Routes through the peer itself are sent as withdrawals (split
  * horizon), and a parent never learns routes through our peers or other parents (we do not offer
@@ -84,6 +86,13 @@ export class CcpSender {
     this.clearTimer();
   }
 
+  /** The forwarding table started anew (compaction): the peer gets it from epoch 0. */
+  restartFromScratch(): void {
+    this.lastKnownEpoch = 0;
+    this.lastSendFailed = false;
+    this.scheduleRouteUpdate();
+  }
+
   private async sendAndReschedule(): Promise<void> {
     this.sending = true;
     try {
@@ -99,12 +108,37 @@ export class CcpSender {
   }
 
   private async sendSingleRouteUpdate(): Promise<void> {
-    const { peerId, peerLink, forwardingTable, ownAddress, routeExpiryMs, broadcastIntervalMs } =
-      this.options;
+    const { peerId, peerLink, broadcastIntervalMs } = this.options;
     this.lastUpdateMs = Date.now();
     if (!peerLink.isConnected(peerId)) return;
     const fromEpoch = this.lastKnownEpoch;
-    const { updates, toEpoch } = forwardingTable.updatesFrom(fromEpoch, MAX_EPOCHS_PER_UPDATE);
+    const timeoutMs = Math.max(MIN_UPDATE_TIMEOUT_MS, broadcastIntervalMs);
+    const { request, toEpoch } = this.encodeFittingUpdate(fromEpoch, timeoutMs);
+    const response = await peerLink.sendIlp(peerId, request, timeoutMs);
+    if (response[0] !== IlpPacketType.Fulfill) throw new Error(`${peerId} rejected our route update`);
+    // Advance only once acknowledged, so a lost update is resent from the same epoch.
+    if (this.lastKnownEpoch === fromEpoch) this.lastKnownEpoch = toEpoch;
+  }
+
+  /** The update from `fromEpoch` with as many epochs (up to 50) as fit in one Prepare's data. */
+  private encodeFittingUpdate(fromEpoch: number, timeoutMs: number): { request: Buffer; toEpoch: number } {
+    for (let epochs = MAX_EPOCHS_PER_UPDATE; ; epochs = Math.ceil(epochs / 2)) {
+      try {
+        return this.encodeUpdate(fromEpoch, epochs, timeoutMs);
+      } catch (err) {
+        // One epoch always fits: every route we advertise is bounded by MAX_ROUTE_BYTES.
+        if (!isCodecError(err) || err.code !== 'ILPD_CODEC_TOO_LARGE' || epochs === 1) throw err;
+      }
+    }
+  }
+
+  private encodeUpdate(
+    fromEpoch: number,
+    maxEpochs: number,
+    timeoutMs: number,
+  ): { request: Buffer; toEpoch: number } {
+    const { peerId, forwardingTable, ownAddress, routeExpiryMs } = this.options;
+    const { updates, toEpoch } = forwardingTable.updatesFrom(fromEpoch, maxEpochs);
     const newRoutes: CcpRoute[] = [];
     const withdrawnRoutes: string[] = [];
     for (const update of updates) {
@@ -115,7 +149,6 @@ export class CcpSender {
         withdrawnRoutes.push(update.prefix);
       }
     }
-    const timeoutMs = Math.max(MIN_UPDATE_TIMEOUT_MS, broadcastIntervalMs);
     const request = encodeRouteUpdateRequest(
       {
         speaker: ownAddress,
@@ -133,10 +166,7 @@ export class CcpSender {
       { peer: peerId, fromEpoch, toEpoch, routes: newRoutes.length, withdrawn: withdrawnRoutes.length },
       'sending route update',
     );
-    const response = await peerLink.sendIlp(peerId, request, timeoutMs);
-    if (response[0] !== IlpPacketType.Fulfill) throw new Error(`${peerId} rejected our route update`);
-    // Advance only once acknowledged, so a lost update is resent from the same epoch.
-    if (this.lastKnownEpoch === fromEpoch) this.lastKnownEpoch = toEpoch;
+    return { request, toEpoch };
   }
 
   private mayAdvertiseVia(nextHop: string): boolean {

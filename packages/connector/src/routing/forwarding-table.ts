@@ -16,16 +16,31 @@ export interface RouteUpdateEntry {
 }
 
 /**
+ * Withdrawals kept for peers catching up, beyond which the log is compacted (see `compact`): at least
+ * this many, or as many as there are live routes.
+ */
+const MIN_WITHDRAWALS_KEPT = 1024;
+
+/**
  * What we advertise over CCP, as an epoch log: every change gets the next epoch index, and a peer that
- * has seen epochs [0, n) only needs the entries from n on. An entry superseded by a later change to the
- * same prefix is cleared from the log (a peer catching up only needs the latest). A new routing table
- * id (each process start) tells peers to forget everything they learned from us before.
+ * has seen epochs [0, n) only needs the entries from n on. Only the latest entry per prefix is kept
+ * (a peer catching up needs no more), in epoch order, so the log's memory follows the number of
+ * prefixes, not the number of changes: a peer flapping a route costs epochs, not memory. Withdrawals
+ * stay for peers that saw the route; once they outnumber the live routes (and MIN_WITHDRAWALS_KEPT),
+ * `compact` starts a new table: a new routing table id (peers receiving it drop what they learned from
+ * us and resync from epoch 0) holding the live routes only.
  */
 export class ForwardingTable {
-  readonly routingTableId: string = randomUUID();
+  private tableId: string = randomUUID();
   private epoch = 0;
-  private readonly log: Array<RouteUpdateEntry | null> = [];
+  /** By prefix, in epoch order (a changed prefix is deleted and re-inserted at the end). */
   private readonly entries = new Map<string, RouteUpdateEntry>();
+  private withdrawals = 0;
+
+  /** A fresh id per process start and per compaction: it tells peers to forget what they learned before. */
+  get routingTableId(): string {
+    return this.tableId;
+  }
 
   get currentEpoch(): number {
     return this.epoch;
@@ -38,19 +53,39 @@ export class ForwardingTable {
   /** Logs a change of the prefix's advertised route (undefined = withdrawn) under the next epoch. */
   record(prefix: string, route: ForwardingRoute | undefined): RouteUpdateEntry {
     const previous = this.entries.get(prefix);
+    if (previous !== undefined && previous.route === undefined) this.withdrawals--;
     const entry: RouteUpdateEntry = { prefix, route, epoch: this.epoch++ };
-    if (previous !== undefined) this.log[previous.epoch] = null;
-    this.log[entry.epoch] = entry;
+    this.entries.delete(prefix);
     this.entries.set(prefix, entry);
+    if (route === undefined) this.withdrawals++;
     return entry;
   }
 
   /** The live log entries of epochs [fromEpoch, fromEpoch + maxEpochs), and the epoch after them. */
   updatesFrom(fromEpoch: number, maxEpochs: number): { updates: RouteUpdateEntry[]; toEpoch: number } {
-    const slice = this.log.slice(fromEpoch, fromEpoch + maxEpochs);
+    const toEpoch = Math.max(fromEpoch, Math.min(this.epoch, fromEpoch + maxEpochs));
     const updates: RouteUpdateEntry[] = [];
-    for (const entry of slice) if (entry !== null) updates.push(entry);
-    return { updates, toEpoch: fromEpoch + slice.length };
+    for (const entry of this.entries.values()) {
+      if (entry.epoch >= toEpoch) break;
+      if (entry.epoch >= fromEpoch) updates.push(entry);
+    }
+    return { updates, toEpoch };
+  }
+
+  /**
+   * Starts a new table (new id, epochs from 0, withdrawals dropped) when withdrawals outnumber the live
+   * routes and MIN_WITHDRAWALS_KEPT; true when it did, and every peer must then be sent the table anew.
+   */
+  compact(): boolean {
+    const live = this.entries.size - this.withdrawals;
+    if (this.withdrawals <= Math.max(MIN_WITHDRAWALS_KEPT, live)) return false;
+    const routed = [...this.entries.values()].filter((entry) => entry.route !== undefined);
+    this.entries.clear();
+    this.withdrawals = 0;
+    this.epoch = 0;
+    this.tableId = randomUUID();
+    for (const entry of routed) this.record(entry.prefix, entry.route);
+    return true;
   }
 
   /** Entries with a route whose prefix strictly covers `prefix`. */

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { CcpRoute, CcpRouteControlRequest, CcpRouteUpdateRequest } from '@ilpd/codec';
 import type { Logger } from 'pino';
 import type { DaemonConfig, PeerConfig, StaticRoute } from '../config/types';
+import type { PeerWarnings } from '../telemetry/peer-warnings';
 import { DaemonError } from '../errors';
 import { systemClock, type Clock } from '../ports';
 import type { CcpMessageHandler, NodeIdentity, PeerLifecycleListener, PeerLink } from '../ports';
@@ -20,10 +21,19 @@ export interface RouteBroadcasterOptions {
   readonly routingTable: RoutingTable;
   readonly peerLink: PeerLink;
   readonly logger: Logger;
+  /** Where a peer advertising more routes than routing.maxRoutesPerPeer is reported. */
+  readonly warnings: PeerWarnings;
   readonly clock?: Clock;
   /** Key for the auth of routes we originate; random per process when omitted. */
   readonly routingSecret?: Buffer;
 }
+
+/**
+ * The most bytes of addresses (prefix and path) one learned route may carry: honest routes are a few
+ * hundred bytes, and the bound keeps what we store per route, and advertise onwards, small (a route
+ * update must fit the 32,767 bytes of one Prepare's data).
+ */
+export const MAX_ROUTE_BYTES = 4096;
 
 interface CcpPeer {
   readonly sender?: CcpSender;
@@ -36,8 +46,9 @@ interface CcpPeer {
  * `routing.broadcast` on it also speaks CCP with every peer whose config has sendRoutes/receiveRoutes:
  * on connect it asks the peer for its routes (route control, Sync) and it answers the peer's route
  * control with our forwarding table's log. Learned routes whose path contains our address (loops) or
- * that fall outside our allocation scheme or under our own address are ignored. A peer's routes go
- * when it disconnects or stops refreshing them within its hold-down time.
+ * that fall outside our allocation scheme or under our own address are ignored, and so are routes of
+ * more than MAX_ROUTE_BYTES and, beyond routing.maxRoutesPerPeer, a peer's new prefixes. A peer's
+ * routes go when it disconnects or stops refreshing them within its hold-down time.
  */
 export class RouteBroadcaster implements PeerLifecycleListener, CcpMessageHandler {
   private readonly config: DaemonConfig;
@@ -45,6 +56,7 @@ export class RouteBroadcaster implements PeerLifecycleListener, CcpMessageHandle
   private readonly routingTable: RoutingTable;
   private readonly peerLink: PeerLink;
   private readonly logger: Logger;
+  private readonly warnings: PeerWarnings;
   private readonly clock: Clock;
   private readonly secret: Buffer;
   /** The enabled peers: a disabled or removed peer has no CCP session and no local or static route. */
@@ -64,6 +76,7 @@ export class RouteBroadcaster implements PeerLifecycleListener, CcpMessageHandle
     this.routingTable = options.routingTable;
     this.peerLink = options.peerLink;
     this.logger = options.logger;
+    this.warnings = options.warnings;
     this.clock = options.clock ?? systemClock;
     this.secret = options.routingSecret ?? randomBytes(32);
     this.peerConfigs = enabledById(options.config.peers);
@@ -158,6 +171,14 @@ export class RouteBroadcaster implements PeerLifecycleListener, CcpMessageHandle
       else withdrawnRoutes.push(route.prefix);
     }
     const applied = receiver.handleRouteUpdate({ ...update, newRoutes, withdrawnRoutes }, this.clock.now());
+    if (applied.ignoredRoutes > 0) {
+      this.warnings.warn(
+        'routes_over_limit',
+        fromPeer,
+        { ignored: applied.ignoredRoutes, maxRoutesPerPeer: this.config.routing.maxRoutesPerPeer },
+        'peer advertises more routes than routing.maxRoutesPerPeer; ignoring its new prefixes',
+      );
+    }
     if (applied.needsResync) receiver.sendRouteControl();
     this.updatePrefixes(applied.changedPrefixes);
   }
@@ -178,7 +199,10 @@ export class RouteBroadcaster implements PeerLifecycleListener, CcpMessageHandle
   }
 
   private isAcceptable(route: CcpRoute): boolean {
+    let bytes = route.prefix.length;
+    for (const hop of route.path) bytes += hop.length;
     return (
+      bytes <= MAX_ROUTE_BYTES &&
       coversPrefix(this.globalPrefix, route.prefix) &&
       route.prefix !== this.globalPrefix &&
       !coversPrefix(this.ownAddress, route.prefix) &&
@@ -220,7 +244,13 @@ export class RouteBroadcaster implements PeerLifecycleListener, CcpMessageHandle
           })
         : undefined,
       receiver: config.receiveRoutes
-        ? new CcpReceiver({ peerId, peerLink: this.peerLink, retryIntervalMs: broadcastIntervalMs, logger })
+        ? new CcpReceiver({
+            peerId,
+            peerLink: this.peerLink,
+            retryIntervalMs: broadcastIntervalMs,
+            maxRoutes: this.config.routing.maxRoutesPerPeer,
+            logger,
+          })
         : undefined,
     };
     this.ccpPeers.set(peerId, peer);
@@ -259,7 +289,12 @@ export class RouteBroadcaster implements PeerLifecycleListener, CcpMessageHandle
       if (this.updateLocalRoute(prefix, this.bestRouteFor(prefix))) changed = true;
     }
     if (!changed) return;
-    for (const peer of this.ccpPeers.values()) peer.sender?.scheduleRouteUpdate();
+    const restarted = this.forwardingTable.compact();
+    if (restarted) this.logger.info('forwarding table compacted: peers get it anew under a new table id');
+    for (const peer of this.ccpPeers.values()) {
+      if (restarted) peer.sender?.restartFromScratch();
+      else peer.sender?.scheduleRouteUpdate();
+    }
   }
 
   private bestRouteFor(prefix: string): Route | undefined {

@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { PeerBalance } from '../ledger/types';
 import { FRAME_DIRECTIONS, FRAME_TYPES, type FrameCounters } from './frame-counters';
+import { PEER_WARNING_EVENTS, type PeerWarningEvent } from './peer-warnings';
 
 /**
  * The daemon's Prometheus registry (not prom-client's global one, so two daemons in one process — as
@@ -22,6 +23,18 @@ export interface PeerLimits {
   readonly maximum?: bigint;
 }
 
+/** One peer's share of the in-flight pool (the engine's InFlight). */
+export interface PeerInFlightFigures {
+  readonly peerId: string;
+  readonly packets: number;
+  readonly bytes: number;
+  readonly heldPackets: number;
+  readonly heldBytes: number;
+  readonly refusedByPeerBudget: number;
+  readonly refusedByPool: number;
+  readonly refusedByHeldBudget: number;
+}
+
 /** Read on every scrape; wired by the composition root once the components exist. */
 export interface MetricSources {
   packetsInFlight(): number;
@@ -31,8 +44,11 @@ export interface MetricSources {
   /** Micro-batches handed to the engine's worker pool since start (0 when decoding inline). */
   engineBatches(): number;
   /** The enabled peers now configured (peers added or removed at runtime come and go here). */
-  peers(): Iterable<{ readonly peerId: string; readonly connected: boolean }>;
+  peers(): Iterable<{ readonly peerId: string; readonly connected: boolean; readonly connections: number }>;
   peerLimits(): Iterable<PeerLimits>;
+  bytesInFlight(): number;
+  inFlightByPeer(): Iterable<PeerInFlightFigures>;
+  unauthenticatedConnections(): number;
   ledgerReady(): boolean;
   balances(): Promise<readonly PeerBalance[]>;
   frames: FrameCounters;
@@ -51,6 +67,7 @@ export class DaemonMetrics {
   readonly authFailures: Counter<'reason'>;
   readonly configChanges: Counter<'source' | 'result'>;
   readonly configLastChangeSuccessful: Gauge;
+  readonly peerWarnings: Counter<'event'>;
   private sources: MetricSources | undefined;
 
   constructor() {
@@ -110,7 +127,19 @@ export class DaemonMetrics {
       registers,
     });
     this.configLastChangeSuccessful.set(1);
+    this.peerWarnings = new Counter({
+      name: 'ilpd_peer_warnings_total',
+      help: 'Peer-triggered warnings, by event, each counted even when its log line was rate-limited away.',
+      labelNames: ['event'],
+      registers,
+    });
+    for (const event of PEER_WARNING_EVENTS) this.peerWarnings.inc({ event }, 0);
     this.registerScrapeGauges(registers);
+    this.registerInFlightGauges(registers);
+  }
+
+  countPeerWarning(event: PeerWarningEvent): void {
+    this.peerWarnings.inc({ event });
   }
 
   /** Connects the scrape-time gauges to the live components. */
@@ -120,6 +149,75 @@ export class DaemonMetrics {
 
   async render(): Promise<{ contentType: string; body: string }> {
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+
+  private registerInFlightGauges(registers: Registry[]): void {
+    const self = (): MetricSources | undefined => this.sources;
+    new Gauge({
+      name: 'ilpd_bytes_in_flight',
+      help: 'ILP bytes of the Prepares in flight (beyond engine.maxInFlightBytes: T03).',
+      registers,
+      collect() {
+        this.set(self()?.bytesInFlight() ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'ilpd_peer_packets_in_flight',
+      help: 'Prepares in flight per peer: incoming = sent by the peer and unanswered (its budget, T05 beyond); held = forwarded to the peer and unanswered by it (T02 beyond).',
+      labelNames: ['peer', 'direction'],
+      registers,
+      collect() {
+        this.reset();
+        for (const p of self()?.inFlightByPeer() ?? []) {
+          this.set({ peer: p.peerId, direction: 'incoming' }, p.packets);
+          this.set({ peer: p.peerId, direction: 'held' }, p.heldPackets);
+        }
+      },
+    });
+    new Gauge({
+      name: 'ilpd_peer_bytes_in_flight',
+      help: 'ILP bytes of the Prepares in flight per peer, by direction (incoming, held).',
+      labelNames: ['peer', 'direction'],
+      registers,
+      collect() {
+        this.reset();
+        for (const p of self()?.inFlightByPeer() ?? []) {
+          this.set({ peer: p.peerId, direction: 'incoming' }, p.bytes);
+          this.set({ peer: p.peerId, direction: 'held' }, p.heldBytes);
+        }
+      },
+    });
+    new Counter({
+      name: 'ilpd_peer_budget_refusals_total',
+      help: 'Prepares refused at admission, by peer and the bound that refused them: peer (its own budget, T05), pool (the shared pool, T03), held (the next hop holds its budget, T02; peer = the next hop).',
+      labelNames: ['peer', 'budget'],
+      registers,
+      collect() {
+        this.reset();
+        for (const p of self()?.inFlightByPeer() ?? []) {
+          if (p.refusedByPeerBudget > 0) this.inc({ peer: p.peerId, budget: 'peer' }, p.refusedByPeerBudget);
+          if (p.refusedByPool > 0) this.inc({ peer: p.peerId, budget: 'pool' }, p.refusedByPool);
+          if (p.refusedByHeldBudget > 0) this.inc({ peer: p.peerId, budget: 'held' }, p.refusedByHeldBudget);
+        }
+      },
+    });
+    new Gauge({
+      name: 'ilpd_btp_unauthenticated_connections',
+      help: 'Connections accepted on the BTP port that have not authenticated yet (capped by btp.maxUnauthenticated).',
+      registers,
+      collect() {
+        this.set(self()?.unauthenticatedConnections() ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'ilpd_peer_connections',
+      help: 'Authenticated BTP connections per configured peer (up to peers[].btp.maxConnections).',
+      labelNames: ['peer'],
+      registers,
+      collect() {
+        for (const peer of self()?.peers() ?? []) this.set({ peer: peer.peerId }, peer.connections);
+      },
+    });
   }
 
   private registerScrapeGauges(registers: Registry[]): void {

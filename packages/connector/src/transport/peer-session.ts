@@ -11,7 +11,9 @@ import { DaemonError } from '../errors';
 import type { BtpSubProtocolHandler, IlpHandler } from '../ports';
 import type { FrameCounters } from '../telemetry/frame-counters';
 import type { Logger } from '../telemetry/logger';
+import type { PeerWarnings } from '../telemetry/peer-warnings';
 import { BTP_NOT_ACCEPTED, BTP_TEMPORARY, btpEmptyResponse, btpError, frameBytes } from './btp-frames';
+import { FairTurns } from './fair-turns';
 import { PendingRequests } from './pending-requests';
 
 /** The TCP socket under a WebSocket: corked while one tick's frames are written. */
@@ -22,7 +24,11 @@ export interface CorkableSocket {
 
 export interface PeerSessionOptions {
   readonly pingIntervalMs: number;
-  /** A peer that lets this much of our output pile up unread is cut off instead of growing our heap. */
+  /**
+   * A peer that lets this much of our output pile up unread (btp.maxOutputBufferBytes) is cut off
+   * instead of growing our heap. Checked after every frame we queue. (Pongs are ws's: it drops a peer
+   * that has 60 of them unsent, i.e. pings without reading.)
+   */
   readonly maxBufferedBytes: number;
 }
 
@@ -32,6 +38,7 @@ export interface PeerSessionHooks {
   readonly subProtocols?: BtpSubProtocolHandler;
   readonly frames: FrameCounters;
   readonly logger: Logger;
+  readonly warnings: PeerWarnings;
   /** While shutting down: the Reject that answers new Prepares instead of the packet path. */
   drainReject(): Buffer | undefined;
   onClosed(session: PeerSession): void;
@@ -68,6 +75,8 @@ export class PeerSession {
   private closeTimer: NodeJS.Timeout | undefined;
   private readonly closedPromise: Promise<void>;
   private corked = false;
+  /** Frames are handled in fair turns: a flooding connection cannot starve the others. */
+  private readonly turns: FairTurns;
 
   constructor(
     readonly peerId: string,
@@ -76,7 +85,18 @@ export class PeerSession {
     private readonly options: PeerSessionOptions,
     private readonly hooks: PeerSessionHooks,
   ) {
-    ws.on('message', (data) => this.onFrame(frameBytes(data)));
+    this.turns = new FairTurns(
+      ws,
+      (frame) => this.onFrame(frame),
+      () =>
+        hooks.warnings.warn(
+          'throttled',
+          peerId,
+          {},
+          'most Prepares of this connection are refused (T01/T02/T03/T05/F01/F02); reading it slowly',
+        ),
+    );
+    ws.on('message', (data) => this.turns.receive(frameBytes(data)));
     ws.on('pong', () => {
       this.pongSeen = true;
     });
@@ -98,6 +118,17 @@ export class PeerSession {
       );
     }
     const requestId = this.allocateRequestId();
+    const frame = encodeBtpIlpFrame(BtpPacketType.Message, requestId, ilp);
+    const answer = this.awaitAnswer(requestId, timeoutMs, false);
+    this.send(frame);
+    return answer;
+  }
+
+  /**
+   * The pending request for `requestId`. Its closures capture the id and the timeout only: were they
+   * to capture the packet, every Prepare a peer holds would keep a second copy of itself alive.
+   */
+  private awaitAnswer(requestId: number, timeoutMs: number, wholeFrame: boolean): Promise<Buffer> {
     return new Promise<Buffer>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.take(requestId);
@@ -105,8 +136,7 @@ export class PeerSession {
           new DaemonError('ILPD_ERR_TIMED_OUT', `peer ${this.peerId} did not answer within ${timeoutMs} ms`),
         );
       }, timeoutMs);
-      this.pending.add({ requestId, wholeFrame: false, resolve, reject, timer });
-      this.send(encodeBtpIlpFrame(BtpPacketType.Message, requestId, ilp));
+      this.pending.add({ requestId, wholeFrame, resolve, reject, timer });
     });
   }
 
@@ -118,16 +148,9 @@ export class PeerSession {
       );
     }
     const requestId = this.allocateRequestId();
-    return new Promise<Buffer>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.take(requestId);
-        reject(
-          new DaemonError('ILPD_ERR_TIMED_OUT', `peer ${this.peerId} did not answer within ${timeoutMs} ms`),
-        );
-      }, timeoutMs);
-      this.pending.add({ requestId, wholeFrame: true, resolve, reject, timer });
-      this.send(build(requestId));
-    }).then((frame) => decodeBtp(frame));
+    const answer = this.awaitAnswer(requestId, timeoutMs, true);
+    this.send(build(requestId));
+    return answer.then((frame) => decodeBtp(frame));
   }
 
   /** Closes the session: pending requests fail now, the socket is dropped if the peer does not answer. */
@@ -188,6 +211,19 @@ export class PeerSession {
       return;
     }
     if (ilp === undefined) {
+      if (isAuthMessage(frame)) {
+        // The session's identity was settled by the first auth; answering a second one with success
+        // would tell a client with other (or wrong) credentials that it is now someone else.
+        this.hooks.warnings.warn(
+          'reauth',
+          this.peerId,
+          {},
+          'BTP auth on an authenticated session; closing it',
+        );
+        this.send(btpError(requestId, BTP_NOT_ACCEPTED, 'already authenticated: auth is only allowed once'));
+        void this.close(CLOSE_POLICY, 'a session authenticates once');
+        return;
+      }
       this.onSubProtocolMessage(frame, requestId);
       return;
     }
@@ -197,7 +233,10 @@ export class PeerSession {
       return;
     }
     this.hooks.handler.handleIlp(this.peerId, ilp).then(
-      (response) => this.send(encodeBtpIlpFrame(BtpPacketType.Response, requestId, response)),
+      (response) => {
+        this.turns.noteAnswer(response);
+        this.send(encodeBtpIlpFrame(BtpPacketType.Response, requestId, response));
+      },
       (err: unknown) => {
         this.hooks.logger.error({ peer: this.peerId, err }, 'packet handler failed');
         this.send(btpError(requestId, BTP_TEMPORARY, 'internal error'));
@@ -310,13 +349,19 @@ export class PeerSession {
     }
     this.ws.send(frame);
     this.hooks.frames.countOut(frame[0]);
-    if (this.ws.bufferedAmount > this.options.maxBufferedBytes) {
-      this.hooks.logger.warn(
-        { peer: this.peerId, bufferedBytes: this.ws.bufferedAmount },
-        'peer does not read its BTP socket; dropping the session',
-      );
-      this.terminate();
-    }
+    this.checkOutputBuffer();
+  }
+
+  private checkOutputBuffer(): void {
+    const buffered = this.ws.bufferedAmount;
+    if (buffered <= this.options.maxBufferedBytes || this.closing) return;
+    this.hooks.warnings.warn(
+      'slow_reader',
+      this.peerId,
+      { bufferedBytes: buffered, maxBufferedBytes: this.options.maxBufferedBytes },
+      'peer does not read its BTP socket; dropping the connection',
+    );
+    this.terminate();
   }
 
   private readonly uncork = (): void => {
@@ -326,7 +371,12 @@ export class PeerSession {
 
   private keepAlive(): void {
     if (!this.pongSeen) {
-      this.hooks.logger.warn({ peer: this.peerId }, 'peer missed a WebSocket pong; dropping the session');
+      this.hooks.warnings.warn(
+        'pong_missed',
+        this.peerId,
+        {},
+        'peer missed a WebSocket pong; dropping the connection',
+      );
       this.terminate();
       return;
     }
@@ -360,11 +410,22 @@ export class PeerSession {
 
   private onSocketClosed(code: number, reason: string): void {
     this.closing = true;
+    this.turns.stop();
     clearInterval(this.pingTimer);
     if (this.closeTimer !== undefined) clearTimeout(this.closeTimer);
     this.failPending('connection closed');
     this.hooks.logger.info({ peer: this.peerId, code, reason }, 'BTP session closed');
     this.hooks.onClosed(this);
+  }
+}
+
+/** True for a Message whose protocol data carries `auth` (RFC 23's authentication request). */
+function isAuthMessage(frame: Buffer): boolean {
+  try {
+    const packet = decodeBtp(frame);
+    return packet.protocolData.some((entry) => entry.protocolName === 'auth');
+  } catch {
+    return false;
   }
 }
 

@@ -73,7 +73,7 @@ describe('env overrides', () => {
       },
       '/x',
     );
-    expect(config.peers[0].btp).toEqual({ role: 'server', authToken: 'from-env' });
+    expect(config.peers[0].btp).toEqual({ role: 'server', authToken: 'from-env', maxConnections: 4 });
     expect(config.peers[1].btp).toMatchObject({ role: 'client', authToken: 'parent-token' });
     expect(config.peers[0].maxPacketAmount).toBe(5000n);
     expect(config.peers[0].balance).toEqual({ maximum: 100n });

@@ -47,6 +47,19 @@ describe('parseConfig', () => {
       authTimeoutMs: 5000,
       pingIntervalMs: 10000,
       requestTimeoutMs: 35000,
+      maxOutputBufferBytes: 1048576,
+      maxUnauthenticated: 256,
+      maxUnauthenticatedPerSource: 16,
+    });
+    expect(config.engine.maxInFlightBytes).toBe(64 * 1024 * 1024);
+    expect(config.log.warningIntervalMs).toBe(10_000);
+    expect(config.routing.maxRoutesPerPeer).toBe(1000);
+    expect(config.peers[0].btp).toMatchObject({ maxConnections: 4 });
+    expect(config.peers[0].budget).toEqual({
+      inFlightPackets: 1000,
+      inFlightBytes: 32 * 1024 * 1024,
+      heldPackets: 500,
+      heldBytes: 16 * 1024 * 1024,
     });
     expect(config.packet).toEqual({ minMessageWindowMs: 1000, maxHoldTimeMs: 30000 });
     expect(config.ledger.batchSize).toBe(100);

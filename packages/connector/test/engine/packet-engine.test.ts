@@ -1,5 +1,7 @@
 import { existsSync } from 'node:fs';
 import { Piscina } from 'piscina';
+import { MAX_PREPARE_BYTES } from '@ilpd/codec';
+import { InFlight, type PeerBudget } from '../../src/engine/in-flight';
 import { PacketEngine } from '../../src/engine/packet-engine';
 import { makePrepare, silentLogger } from '../packet/factories';
 import {
@@ -107,6 +109,94 @@ describe.each([
   });
 });
 
+describe('PacketEngine admission per peer', () => {
+  function engineWithBudgets(alice: Partial<PeerBudget>): {
+    engine: PacketEngine;
+    processor: RecordingProcessor;
+  } {
+    const processor = new RecordingProcessor();
+    const inFlight = new InFlight({ maxPackets: 100, maxBytes: 1 << 20 }, { ...UNLIMITED });
+    inFlight.setPeer('alice', { ...UNLIMITED, ...alice });
+    inFlight.setPeer('carol', UNLIMITED);
+    const engine = new PacketEngine({
+      processor,
+      engine: { workers: 0, batchSize: 100, maxQueue: 100, maxInFlightBytes: 1 << 20 },
+      logger: silentLogger,
+      inFlight,
+    });
+    engine.start();
+    running.push(engine);
+    return { engine, processor };
+  }
+  const running: PacketEngine[] = [];
+  const UNLIMITED = { inFlightPackets: 100, inFlightBytes: 1 << 20, heldPackets: 100, heldBytes: 1 << 20 };
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((engine) => engine.stop()));
+  });
+
+  it('answers a peer beyond its own budget with T05, undecoded, while another peer is admitted', async () => {
+    const { engine, processor } = engineWithBudgets({ inFlightPackets: 2 });
+    processor.hold();
+    const held = sendAll(engine, 2, 'alice');
+    const refused = describeAnswer(await engine.handleIlp('alice', makePrepare()));
+    expect(refused).toMatchObject({ kind: 'rejected', code: 'T05' });
+    expect(processor.errorOf(processor.lastRejectBytes as Buffer)).toMatchObject({
+      code: 'ILPD_ERR_PEER_BUDGET',
+    });
+    const carol = engine.handleIlp('carol', makePrepare());
+    expect(processor.processed.map((p) => p.from)).toEqual(['alice', 'alice', 'carol']);
+    processor.release();
+    await Promise.all([...held, carol]);
+    expect(engine.inFlight.value).toBe(0);
+  });
+
+  it('answers a packet longer than any valid Prepare with F01 before admitting it', async () => {
+    const { engine, processor } = engineWithBudgets({});
+    const oversized = Buffer.concat([makePrepare(), Buffer.alloc(MAX_PREPARE_BYTES)]);
+    const answer = describeAnswer(await engine.handleIlp('alice', oversized));
+    expect(answer).toMatchObject({ kind: 'rejected', code: 'F01' });
+    expect([...engine.inFlight.perPeer()].find((p) => p.peerId === 'alice')).toMatchObject({
+      refusedByPeerBudget: 0,
+      refusedByPool: 0,
+      packets: 0,
+    });
+    expect(processor.processed).toEqual([]);
+  });
+
+  it('answers data above 32,767 bytes with F01 and holds nothing', async () => {
+    const { engine } = engineWithBudgets({});
+    const packet = makePrepare({ destination: 'test.a', data: Buffer.alloc(32_767) });
+    const bigger = Buffer.from(packet);
+    // The same Prepare with one more byte of data: both length prefixes grow by one.
+    const grown = Buffer.concat([bigger, Buffer.from([0])]);
+    grown.writeUInt16BE(grown.readUInt16BE(2) + 1, 2);
+    grown.writeUInt16BE(32_768, grown.length - 32_768 - 2);
+    expect(describeAnswer(await engine.handleIlp('alice', packet))).toMatchObject({ kind: 'processed' });
+    expect(describeAnswer(await engine.handleIlp('alice', grown))).toMatchObject({
+      kind: 'rejected',
+      code: 'F01',
+    });
+    expect(engine.inFlight.value).toBe(0);
+  });
+
+  it('holds its own copy of a packet that arrived as a slice of a larger buffer', async () => {
+    const { engine, processor } = engineWithBudgets({});
+    let seen: Buffer | undefined;
+    processor.process = async (from, view) => {
+      seen = view.buffer;
+      return Buffer.from(from);
+    };
+    const packet = makePrepare();
+    const read = Buffer.concat([packet, Buffer.alloc(64 * 1024)]);
+    await engine.handleIlp('alice', read.subarray(0, packet.length));
+    expect(seen?.equals(packet)).toBe(true);
+    expect(seen?.buffer).not.toBe(read.buffer);
+    const small = Buffer.from(packet);
+    await engine.handleIlp('alice', small);
+    expect(seen).toBe(small);
+  });
+});
+
 describe('PacketEngine lifecycle', () => {
   it('stop() sends the open batch, waits for its verdicts, then destroys the pool', async () => {
     const pools = new Set<Piscina>();
@@ -151,7 +241,7 @@ describe('PacketEngine lifecycle', () => {
   it('stop() of an engine that never started resolves at once', async () => {
     const engine = new PacketEngine({
       processor: new RecordingProcessor(),
-      engine: { workers: 2, batchSize: 10, maxQueue: 10 },
+      engine: { workers: 2, batchSize: 10, maxQueue: 10, maxInFlightBytes: 1 << 20 },
       logger: silentLogger,
     });
     await expect(engine.stop()).resolves.toBeUndefined();

@@ -26,7 +26,7 @@ const valid = [
   makePrepare(),
   makePrepare({ amount: 0n, destination: 'g.x', data: Buffer.alloc(0) }),
   makePrepare({ amount: 18446744073709551615n, destination: `${OUR_ADDRESS}.bob.${'a'.repeat(900)}` }),
-  makePrepare({ data: Buffer.alloc(40_000, 7) }),
+  makePrepare({ data: Buffer.alloc(32_767, 7) }),
   makePrepare({ destination: 'peer.config' }),
 ];
 const sample = makePrepare({ destination: 'test.ilpd.bob' });

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DaemonConfig, PeerConfig } from '../../src/config/types';
+import { InFlight, NO_PEER_BUDGET } from '../../src/engine/in-flight';
 import { PacketEngine } from '../../src/engine/packet-engine';
 import { IldcpHost } from '../../src/ildcp/ildcp-host';
 import { createLedger, type InspectableLedger } from '../../src/ledger';
@@ -10,6 +11,7 @@ import { SettableNodeIdentity } from '../../src/node-identity';
 import { PacketPipeline } from '../../src/packet/pipeline';
 import { RouteBroadcaster } from '../../src/routing/route-broadcaster';
 import { RoutingTable } from '../../src/routing/routing-table';
+import { PeerWarnings } from '../../src/telemetry/peer-warnings';
 import { FakePeerLink, makeConfig, PinnedClock, RecordingTelemetry, silentLogger } from './factories';
 
 /**
@@ -55,16 +57,21 @@ export async function pipelineHarness(
     routingTable,
     peerLink: link,
     logger: silentLogger,
+    warnings: new PeerWarnings({ logger: silentLogger, intervalMs: 10_000, count: () => undefined }),
     clock,
   });
   broadcaster.start();
   const telemetry = new RecordingTelemetry();
+  const pool = { maxPackets: config.engine.maxQueue, maxBytes: config.engine.maxInFlightBytes };
+  const inFlight = new InFlight(pool, NO_PEER_BUDGET);
+  for (const peer of config.peers) inFlight.setPeer(peer.id, peer.budget);
   const pipeline = new PacketPipeline({
     config,
     identity,
     routingTable,
     ledger: wrapLedger(ledger),
     peerLink: link,
+    nextHops: inFlight,
     telemetry,
     logger: silentLogger,
     ildcpHost: new IldcpHost({ peers: config.peers, identity }),
@@ -76,6 +83,7 @@ export async function pipelineHarness(
     engine: config.engine,
     logger: silentLogger,
     clock,
+    inFlight,
   });
   engine.start();
   return {

@@ -39,6 +39,53 @@ describe('PacketPipeline', () => {
     return decodeReject(response);
   }
 
+  describe('what a next hop holds (its held budget)', () => {
+    it('answers T02 at once for a next hop holding its heldPackets, without reserving, and recovers', async () => {
+      h = await pipelineHarness({
+        peers: [
+          makePeer('alice'),
+          makePeer('bob', { budget: { ...makePeer('bob').budget, heldPackets: 2 } }),
+        ],
+      });
+      const { fulfillment, condition } = conditionPair();
+      const answers: Array<() => void> = [];
+      h.link.connect(
+        'bob',
+        () => new Promise((resolve) => answers.push(() => resolve(makeFulfill(fulfillment)))),
+      );
+      const held = [
+        h.handle('alice', prepareFor({ condition })),
+        h.handle('alice', prepareFor({ condition })),
+      ];
+      await eventuallyTrue(() => answers.length === 2);
+      const refused = rejectOf(await h.handle('alice', prepareFor({ amount: 7n, condition })));
+      expect(refused).toMatchObject({ code: 'T02', triggeredBy: OUR_ADDRESS });
+      expect(h.link.sent).toHaveLength(2);
+      expect(await h.balance('alice')).toMatchObject({ pendingIncoming: 200n });
+      for (const answer of answers) answer();
+      await Promise.all(held);
+      const bob = [...h.engine.inFlight.perPeer()].find((p) => p.peerId === 'bob');
+      expect(bob).toMatchObject({ heldPackets: 0, heldBytes: 0, refusedByHeldBudget: 1 });
+      h.link.connect('bob', async () => makeFulfill(fulfillment));
+      expect((await h.handle('alice', prepareFor({ condition })))[0]).toBe(13);
+    });
+
+    it('releases the hold when the next hop times out', async () => {
+      h = await pipelineHarness({
+        packet: { minMessageWindowMs: 50, maxHoldTimeMs: 30_000 },
+        peers: [
+          makePeer('alice'),
+          makePeer('bob', { budget: { ...makePeer('bob').budget, heldPackets: 1 } }),
+        ],
+      });
+      h.link.connect('bob', () => new Promise<Buffer>(() => undefined));
+      expect(rejectOf(await h.handle('alice', prepareFor({ ttlMs: 150 }))).code).toBe('R00');
+      expect(rejectOf(await h.handle('alice', prepareFor({ ttlMs: 150 }))).code).toBe('R00');
+      const bob = [...h.engine.inFlight.perPeer()].find((p) => p.peerId === 'bob');
+      expect(bob).toMatchObject({ heldPackets: 0 });
+    });
+  });
+
   describe('forwarding', () => {
     it('forwards the Prepare to the next hop and relays its Fulfill once the post is durable', async () => {
       h = await pipelineHarness();
@@ -335,4 +382,12 @@ describe('PacketPipeline', () => {
 async function waitUntil(check: () => boolean): Promise<void> {
   for (let i = 0; i < 200 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
   if (!check()) throw new Error('condition not met');
+}
+
+async function eventuallyTrue(condition: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met within 5 s');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
 }

@@ -39,6 +39,33 @@ describe('ForwardingTable', () => {
     expect(table.routedEntriesAbove('test.a.b.c').map((e) => e.prefix)).toEqual(['test.a']);
   });
 
+  it('keeps one entry per prefix, so a flapping route costs epochs, not memory', () => {
+    const table = new ForwardingTable();
+    for (let i = 0; i < 100_000; i++) table.record('test.flap', i % 2 === 0 ? via('a') : undefined);
+    expect(table.currentEpoch).toBe(100_000);
+    expect(table.updatesFrom(0, 1_000_000).updates).toEqual([
+      { prefix: 'test.flap', route: undefined, epoch: 99_999 },
+    ]);
+    expect(table.compact()).toBe(false);
+  });
+
+  it('compacts under a new table id once withdrawals outnumber live routes and 1024', () => {
+    const table = new ForwardingTable();
+    table.record('test.live', via('a'));
+    for (let i = 0; i < 1024; i++) {
+      table.record(`test.gone${i}`, via('x'));
+      table.record(`test.gone${i}`, undefined);
+    }
+    const id = table.routingTableId;
+    expect(table.compact()).toBe(false);
+    table.record('test.gone-one-more', undefined);
+    expect(table.compact()).toBe(true);
+    expect(table.routingTableId).not.toBe(id);
+    expect(table.currentEpoch).toBe(1);
+    expect(table.updatesFrom(0, 50).updates.map((u) => [u.prefix, u.epoch])).toEqual([['test.live', 0]]);
+    expect(table.get('test.gone0')).toBeUndefined();
+  });
+
   it('uses a fresh routing table id per instance (per process)', () => {
     expect(new ForwardingTable().routingTableId).not.toBe(new ForwardingTable().routingTableId);
   });

@@ -8,6 +8,7 @@ import { answerPeerProtocol } from '../../src/packet/stages/local-destinations';
 import type { PeerLink } from '../../src/ports';
 import { RouteBroadcaster } from '../../src/routing/route-broadcaster';
 import { RoutingTable } from '../../src/routing/routing-table';
+import { PeerWarnings } from '../../src/telemetry/peer-warnings';
 import { makeConfig, makePeer, silentLogger, type PinnedClock } from '../packet/factories';
 
 /**
@@ -37,6 +38,7 @@ export class MeshNode {
       routingTable: this.routingTable,
       peerLink: this.link,
       logger: silentLogger,
+      warnings: new PeerWarnings({ logger: silentLogger, intervalMs: 10_000, count: () => undefined }),
       clock,
     });
   }
@@ -97,7 +99,7 @@ export function meshConfig(
   return makeConfig({
     address,
     peers,
-    routing: { broadcast: true, broadcastIntervalMs: 40, routeExpiryMs: 5000 },
+    routing: { broadcast: true, broadcastIntervalMs: 40, routeExpiryMs: 5000, maxRoutesPerPeer: 1000 },
     ...overrides,
   });
 }

@@ -149,6 +149,31 @@ describe('RouteBroadcaster', () => {
     expect(advertisedToA).not.toContain('test.a');
   });
 
+  it('splits what it advertises so every route update fits one Prepare’s 32,767 bytes of data', async () => {
+    const a = node('a', meshConfig('test.a', [peer('b'), peer('c')]));
+    const c = node('c', meshConfig('test.c', [peer('a')]));
+    a.link.remotes.set('b', async () => encodeCcpResponse());
+    for (const n of [a, c]) n.broadcaster.start();
+    // 60 routes of ~3.4 KB each through b: far more than one update can carry.
+    const hops = (i: number) => [
+      'test.b',
+      `test.${String(i % 10).repeat(1700)}`,
+      `test.h${i}.${'x'.repeat(1700)}`,
+    ];
+    a.broadcaster.handleRouteUpdate(
+      'b',
+      update({ newRoutes: Array.from({ length: 60 }, (_, i) => routeTo(`test.p${i}`, hops(i))) }),
+    );
+    connect(a, 'c', c, 'a');
+    await waitFor(() =>
+      Array.from({ length: 60 }, (_, i) => c.nextHopFor(`test.p${i}`)).every((hop) => hop === 'a'),
+    );
+    expect(Math.max(...updatesSent(a, 'c').map((u) => u.newRoutes.length))).toBeLessThan(10);
+    for (const sent of a.link.sent.filter((s) => s.peerId === 'c')) {
+      expect(decodePrepare(sent.ilp).data.length).toBeLessThanOrEqual(32_767);
+    }
+  });
+
   it('does not offer a parent transit through our peers', async () => {
     const up = node(
       'up',
@@ -168,13 +193,59 @@ describe('RouteBroadcaster', () => {
   });
 
   describe('receiving updates', () => {
-    function started(peers = [peer('b'), peer('c')]) {
-      const a = node('a', meshConfig('test.a', peers));
+    function started(peers = [peer('b'), peer('c')], maxRoutesPerPeer = 1000) {
+      const a = node(
+        'a',
+        meshConfig('test.a', peers, {
+          routing: { broadcast: true, broadcastIntervalMs: 40, routeExpiryMs: 5000, maxRoutesPerPeer },
+        }),
+      );
       a.link.remotes.set('b', async () => encodeCcpResponse());
       a.link.remotes.set('c', async () => encodeCcpResponse());
       a.broadcaster.start();
       return a;
     }
+
+    it('keeps at most routing.maxRoutesPerPeer routes from one peer, still taking updates to those it has', () => {
+      const a = started([peer('b'), peer('c')], 3);
+      const routes = ['test.r1', 'test.r2', 'test.r3', 'test.r4', 'test.r5'].map((p) =>
+        routeTo(p, ['test.b']),
+      );
+      a.broadcaster.handleRouteUpdate('b', update({ newRoutes: routes }));
+      expect(['test.r1', 'test.r2', 'test.r3', 'test.r4', 'test.r5'].map((p) => a.nextHopFor(p))).toEqual([
+        'b',
+        'b',
+        'b',
+        undefined,
+        undefined,
+      ]);
+      // A withdrawal makes room; a changed route to a kept prefix is always taken.
+      a.broadcaster.handleRouteUpdate(
+        'b',
+        update({
+          fromEpochIndex: 1,
+          toEpochIndex: 2,
+          withdrawnRoutes: ['test.r1'],
+          newRoutes: [routeTo('test.r2', ['test.b', 'test.z']), routeTo('test.r4', ['test.b'])],
+        }),
+      );
+      expect(a.routingTable.get('test.r2')?.path).toEqual(['test.b', 'test.z']);
+      expect(a.nextHopFor('test.r4')).toBe('b');
+      // Another peer has its own allowance.
+      a.broadcaster.handleRouteUpdate('c', update({ newRoutes: [routeTo('test.c1', ['test.c'])] }));
+      expect(a.nextHopFor('test.c1')).toBe('c');
+    });
+
+    it('ignores a route whose prefix and path exceed MAX_ROUTE_BYTES', () => {
+      const a = started();
+      const longPath = Array.from({ length: 5 }, (_, i) => `test.${String(i).repeat(900)}`);
+      a.broadcaster.handleRouteUpdate(
+        'b',
+        update({ newRoutes: [routeTo('test.big', longPath), routeTo('test.small', ['test.b'])] }),
+      );
+      expect(a.nextHopFor('test.big')).toBeUndefined();
+      expect(a.nextHopFor('test.small')).toBe('b');
+    });
 
     it('drops routes whose path contains our own address (loops)', () => {
       const a = started();

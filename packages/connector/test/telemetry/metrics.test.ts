@@ -14,9 +14,33 @@ describe('DaemonMetrics', () => {
       engineMaxQueue: () => 2000,
       engineQueueDepth: () => 2,
       engineBatches: () => 17,
+      bytesInFlight: () => 612,
+      inFlightByPeer: () => [
+        {
+          peerId: 'alice',
+          packets: 3,
+          bytes: 612,
+          heldPackets: 0,
+          heldBytes: 0,
+          refusedByPeerBudget: 7,
+          refusedByPool: 0,
+          refusedByHeldBudget: 0,
+        },
+        {
+          peerId: 'bob',
+          packets: 0,
+          bytes: 0,
+          heldPackets: 3,
+          heldBytes: 612,
+          refusedByPeerBudget: 0,
+          refusedByPool: 0,
+          refusedByHeldBudget: 2,
+        },
+      ],
+      unauthenticatedConnections: () => 5,
       peers: () => [
-        { peerId: 'alice', connected: true },
-        { peerId: 'bob', connected: false },
+        { peerId: 'alice', connected: true, connections: 2 },
+        { peerId: 'bob', connected: false, connections: 0 },
       ],
       peerLimits: () => [
         { peerId: 'alice', assetCode: 'USD', assetScale: 2, minimum: -500n, maximum: 1000n },
@@ -54,6 +78,18 @@ describe('DaemonMetrics', () => {
     expect(body).toContain('ilpd_btp_frames_total{direction="out",type="response"} 1');
     expect(body).toContain('ilpd_btp_frames_total{direction="in",type="other"} 1');
     expect(body).toContain('ilpd_ledger_ready 1');
+    expect(body).toContain('ilpd_bytes_in_flight 612');
+    expect(body).toContain('ilpd_peer_packets_in_flight{peer="alice",direction="incoming"} 3');
+    expect(body).toContain('ilpd_peer_packets_in_flight{peer="bob",direction="held"} 3');
+    expect(body).toContain('ilpd_peer_bytes_in_flight{peer="bob",direction="held"} 612');
+    expect(body).toContain('ilpd_peer_budget_refusals_total{peer="alice",budget="peer"} 7');
+    expect(body).toContain('ilpd_peer_budget_refusals_total{peer="bob",budget="held"} 2');
+    expect(body).toContain('ilpd_btp_unauthenticated_connections 5');
+    expect(body).toContain('ilpd_peer_connections{peer="alice"} 2');
+    metrics.countPeerWarning('slow_reader');
+    const after = (await metrics.render()).body;
+    expect(after).toContain('ilpd_peer_warnings_total{event="slow_reader"} 1');
+    expect(after).toContain('ilpd_peer_warnings_total{event="reauth"} 0');
     expect(body).toContain('process_cpu_seconds_total');
   });
 
@@ -89,6 +125,9 @@ describe('DaemonMetrics', () => {
       engineMaxQueue: () => 10,
       engineQueueDepth: () => 0,
       engineBatches: () => 0,
+      bytesInFlight: () => 0,
+      inFlightByPeer: () => [],
+      unauthenticatedConnections: () => 0,
       peers: () => [],
       peerLimits: () => [],
       ledgerReady: () => true,
@@ -120,6 +159,9 @@ describe('DaemonMetrics', () => {
       engineMaxQueue: () => 10,
       engineQueueDepth: () => 0,
       engineBatches: () => 0,
+      bytesInFlight: () => 0,
+      inFlightByPeer: () => [],
+      unauthenticatedConnections: () => 0,
       peers: () => [],
       peerLimits: () => [],
       ledgerReady: () => false,

@@ -1,3 +1,4 @@
+import { createConnection } from 'node:net';
 import { BtpPacketType, decodeReject, encodeBtp, encodeReject } from '@ilpd/codec';
 import type { DaemonConfig } from '../../src/config/types';
 import { BtpServer } from '../../src/transport/btp-server';
@@ -18,6 +19,9 @@ const btpConfig: DaemonConfig['btp'] = {
   authTimeoutMs: 300,
   pingIntervalMs: 10_000,
   requestTimeoutMs: 5000,
+  maxOutputBufferBytes: 1 << 20,
+  maxUnauthenticated: 256,
+  maxUnauthenticatedPerSource: 16,
 };
 const peers = [serverPeer('alice', 'alice-secret'), serverPeer('bob', 'bob-secret')];
 
@@ -28,11 +32,7 @@ describe('BtpServer', () => {
   let authFailures: AuthFailureReason[];
   const clients: BtpPeer[] = [];
 
-  async function start(
-    overrides: Partial<DaemonConfig['btp']> = {},
-    pingIntervalMs = 10_000,
-    maxUnauthenticated?: number,
-  ): Promise<void> {
+  async function start(overrides: Partial<DaemonConfig['btp']> = {}, pingIntervalMs = 10_000): Promise<void> {
     ctx = makeRegistry(peers, pingIntervalMs);
     authFailures = [];
     server = new BtpServer({
@@ -41,8 +41,8 @@ describe('BtpServer', () => {
       registry: ctx.registry,
       frames: ctx.frames,
       logger: silentLogger,
+      warnings: ctx.warnings,
       onAuthFailure: (reason) => authFailures.push(reason),
-      maxUnauthenticated,
     });
     const address = await server.listen();
     url = `ws://127.0.0.1:${address.port}`;
@@ -209,7 +209,8 @@ describe('BtpServer', () => {
     const second = await connect('alice', 'alice-secret');
     await first.closed;
     expect(second.isOpen).toBe(true);
-    expect(ctx.listener.events).toEqual(['+alice', '-alice', '+alice']);
+    // The account never lost its session, so listeners hear of a new one and of no disconnect.
+    expect(ctx.listener.events).toEqual(['+alice', '+alice']);
     expect(await second.sendIlp(prepare())).toEqual(FULFILL);
     expect(ctx.registry.isConnected('alice')).toBe(true);
   });
@@ -225,15 +226,115 @@ describe('BtpServer', () => {
     expect(ctx.handler.calls).toHaveLength(0);
   });
 
-  it('drops connections beyond the cap of unauthenticated ones', async () => {
-    await start({}, 10_000, 1);
-    const waiting = await raw();
-    const extra = await raw();
-    expect((await extra.closed).code).toBe(1006);
-    expect(waiting.isOpen).toBe(true);
-    await expect(waiting.request(authFrame(1, 'alice', 'alice-secret'))).resolves.toMatchObject({
+  it('drops the oldest unauthenticated connection for a newcomer at the total cap', async () => {
+    await start({ maxUnauthenticated: 2 });
+    const oldest = await raw();
+    const younger = await raw();
+    const alice = await connect('alice', 'alice-secret');
+    expect((await oldest.closed).code).toBe(1006);
+    expect(younger.isOpen).toBe(true);
+    expect(await alice.sendIlp(prepare())).toEqual(FULFILL);
+    expect(server.unauthenticatedCount).toBe(1);
+    expect(ctx.warningEvents).toEqual(['unauthenticated_evicted']);
+  });
+
+  it('drops the oldest of the same source at the per-source cap, however much room is left', async () => {
+    await start({ maxUnauthenticated: 100, maxUnauthenticatedPerSource: 3 });
+    const idle = [await raw(), await raw(), await raw()];
+    const fourth = await raw();
+    expect((await idle[0].closed).code).toBe(1006);
+    expect([idle[1].isOpen, idle[2].isOpen, fourth.isOpen]).toEqual([true, true, true]);
+    await expect(fourth.request(authFrame(1, 'bob', 'bob-secret'))).resolves.toMatchObject({
       type: BtpPacketType.Response,
     });
+    await eventually(() => expect(server.unauthenticatedCount).toBe(2));
+  });
+
+  it('drops an unauthenticated connection that sends more than an auth frame can be', async () => {
+    await start({ maxPayloadBytes: 1 << 20 });
+    const peer = await raw();
+    peer.sendRaw(
+      encodeBtp({
+        type: BtpPacketType.Message,
+        requestId: 3,
+        protocolData: [{ protocolName: 'auth', contentType: 0, data: Buffer.alloc(200_000) }],
+      }),
+    );
+    expect((await peer.closed).code).toBe(1006);
+    expect(authFailures).toEqual(['malformed']);
+    expect(ctx.warningEvents).toEqual(['preauth_bytes_exceeded']);
+    expect(ctx.handler.calls).toHaveLength(0);
+  });
+
+  it('closes a TCP connection that never even upgrades within authTimeoutMs', async () => {
+    await start({ authTimeoutMs: 100 });
+    const socket = createConnection(Number(new URL(url).port), '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    await eventually(() => expect(server.unauthenticatedCount).toBe(1));
+    await new Promise((resolve) => socket.once('close', resolve));
+    expect(authFailures).toEqual(['timeout']);
+    await eventually(() => expect(server.unauthenticatedCount).toBe(0));
+  });
+
+  it('answers a second auth on an authenticated session with a BTP error and closes it', async () => {
+    await start();
+    const alice = await connect('alice', 'alice-secret');
+    await expect(alice.request(authFrame(2, 'bob', 'wrong'))).rejects.toMatchObject({
+      code: 'F00',
+      detail: expect.stringContaining('already authenticated'),
+    });
+    expect((await alice.closed).code).toBe(1008);
+    expect(ctx.warningEvents).toEqual(['reauth']);
+    await eventually(() => expect(ctx.listener.events).toEqual(['+alice', '-alice']));
+  });
+
+  it('accepts up to maxConnections per account and spreads outgoing Prepares over them', async () => {
+    const twoEach = [serverPeer('alice', 'alice-secret', 2), serverPeer('bob', 'bob-secret', 2)];
+    ctx = makeRegistry(twoEach);
+    authFailures = [];
+    server = new BtpServer({
+      btp: btpConfig,
+      peers: twoEach,
+      registry: ctx.registry,
+      frames: ctx.frames,
+      logger: silentLogger,
+      warnings: ctx.warnings,
+      onAuthFailure: (reason) => authFailures.push(reason),
+    });
+    url = `ws://127.0.0.1:${(await server.listen()).port}`;
+    const seen: string[] = [];
+    const answerAs = (name: string) => (): Buffer => {
+      seen.push(name);
+      return FULFILL;
+    };
+    const first = await connectBtpPeer(
+      url,
+      { username: 'alice', token: 'alice-secret' },
+      { onPrepare: answerAs('first') },
+    );
+    const second = await connectBtpPeer(
+      url,
+      { username: 'alice', token: 'alice-secret' },
+      { onPrepare: answerAs('second') },
+    );
+    clients.push(first, second);
+    expect(ctx.registry.connectionsOf('alice')).toBe(2);
+    for (let i = 0; i < 4; i++) expect(await ctx.registry.sendIlp('alice', prepare(), 5000)).toEqual(FULFILL);
+    expect(seen).toEqual(['first', 'second', 'first', 'second']);
+    // Both send, each answered on its own connection.
+    expect(await first.sendIlp(prepare())).toEqual(FULFILL);
+    expect(await second.sendIlp(prepare())).toEqual(FULFILL);
+    expect(ctx.handler.calls.map((c) => c.from)).toEqual(['alice', 'alice']);
+    // A third replaces the oldest; losing one of two is no disconnect.
+    const third = await connectBtpPeer(url, { username: 'alice', token: 'alice-secret' });
+    clients.push(third);
+    expect((await first.closed).code).toBe(1008);
+    expect(ctx.registry.connectionsOf('alice')).toBe(2);
+    await second.close();
+    await eventually(() => expect(ctx.registry.connectionsOf('alice')).toBe(1));
+    expect(ctx.listener.events).toEqual(['+alice', '+alice', '+alice']);
+    await third.close();
+    await eventually(() => expect(ctx.listener.events).toEqual(['+alice', '+alice', '+alice', '-alice']));
   });
 
   it('stops accepting connections but keeps established sessions', async () => {

@@ -4,6 +4,7 @@ import pino from 'pino';
 import type { PeerConfig } from '../../src/config/types';
 import type { IlpHandler, PeerLifecycleListener } from '../../src/ports';
 import { FrameCounters } from '../../src/telemetry/frame-counters';
+import { PeerWarnings, type PeerWarningEvent } from '../../src/telemetry/peer-warnings';
 import { PeerRegistry } from '../../src/transport/peer-registry';
 
 export const silentLogger = pino({ level: 'silent' });
@@ -23,15 +24,16 @@ export function prepare(destination = 'test.x.bob', amount = 10n): Buffer {
 
 export const FULFILL = encodeFulfill({ fulfillment: FULFILLMENT, data: Buffer.alloc(0) });
 
-export function serverPeer(id: string, token: string): PeerConfig {
+export function serverPeer(id: string, token: string, maxConnections = 1): PeerConfig {
   return {
     id,
     relation: 'child',
-    btp: { role: 'server', authToken: token },
+    btp: { role: 'server', authToken: token, maxConnections },
     assetCode: 'USD',
     assetScale: 9,
     balance: {},
     enabled: true,
+    budget: { inFlightPackets: 1000, inFlightBytes: 32 << 20, heldPackets: 500, heldBytes: 16 << 20 },
     sendRoutes: false,
     receiveRoutes: false,
   };
@@ -58,19 +60,30 @@ export class RecordingListener implements PeerLifecycleListener {
   }
 }
 
-export function makeRegistry(peers: readonly PeerConfig[], pingIntervalMs = 10_000) {
+export function makeRegistry(
+  peers: readonly PeerConfig[],
+  pingIntervalMs = 10_000,
+  maxBufferedBytes = 1 << 24,
+) {
   const frames = new FrameCounters();
   const handler = new RecordingHandler();
   const listener = new RecordingListener();
+  const warningEvents: PeerWarningEvent[] = [];
+  const warnings = new PeerWarnings({
+    logger: silentLogger,
+    intervalMs: 10_000,
+    count: (event) => warningEvents.push(event),
+  });
   const registry = new PeerRegistry({
     peers,
-    session: { pingIntervalMs, maxBufferedBytes: 1 << 24 },
+    session: { pingIntervalMs, maxBufferedBytes },
     frames,
     logger: silentLogger,
+    warnings,
   });
   registry.setIlpHandler(handler);
   registry.addListener(listener);
-  return { registry, handler, listener, frames };
+  return { registry, handler, listener, frames, warnings, warningEvents };
 }
 
 export async function eventually(check: () => void, timeoutMs = 5000): Promise<void> {

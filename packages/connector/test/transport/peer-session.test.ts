@@ -1,21 +1,26 @@
-import { BtpPacketType, decodePrepare, encodeBtp } from '@ilpd/codec';
-import type { AddressInfo } from 'node:net';
+import { BtpPacketType, decodePrepare, encodeBtp, encodePrepare } from '@ilpd/codec';
+import type { AddressInfo, Socket } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
 import type { PeerSession } from '../../src/transport/peer-session';
 import { BtpPeer, rejectPacket } from '../../../../test/helpers/btp-peer';
 import { eventually, FULFILL, makeRegistry, prepare, serverPeer } from './fixtures';
 
 /** A session over a real socket pair: `session` is ours, `remote` is the peer's end. */
-async function sessionPair(pingIntervalMs = 10_000, autoPong = true) {
+async function sessionPair(pingIntervalMs = 10_000, autoPong = true, maxBufferedBytes = 1 << 24) {
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   await new Promise((resolve) => wss.once('listening', resolve));
   const accepted = new Promise<WebSocket>((resolve) => wss.once('connection', resolve));
   const client = new WebSocket(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}`, { autoPong });
   await new Promise((resolve) => client.once('open', resolve));
-  const ctx = makeRegistry([serverPeer('bob', 'b')], pingIntervalMs);
+  const ctx = makeRegistry([serverPeer('bob', 'b')], pingIntervalMs, maxBufferedBytes);
   const session: PeerSession = ctx.registry.attach('bob', await accepted);
   const remote = new BtpPeer(client);
-  return { ...ctx, session, remote, wss };
+  return { ...ctx, session, remote, wss, client };
+}
+
+/** The TCP socket under a ws client (to stop reading it, as a stuck peer would). */
+function socketOf(ws: WebSocket): Socket {
+  return (ws as unknown as { _socket: Socket })._socket;
 }
 
 describe('PeerSession', () => {
@@ -137,6 +142,72 @@ describe('PeerSession', () => {
     pair = await sessionPair(100);
     await new Promise((resolve) => setTimeout(resolve, 350));
     expect(pair.registry.isConnected('bob')).toBe(true);
+  });
+
+  it('drops the connection of a peer that stops reading once our unread output passes the cap', async () => {
+    pair = await sessionPair(10_000, true, 64 * 1024);
+    socketOf(pair.client).pause();
+    const big = encodePrepare({
+      amount: 1n,
+      expiresAt: new Date(Date.now() + 30_000),
+      executionCondition: Buffer.alloc(32),
+      destination: 'test.x.bob',
+      data: Buffer.alloc(32_000),
+    });
+    const outcomes: Promise<unknown>[] = [];
+    // Far more than the kernel's socket buffers take: the rest piles up in ours until the cap.
+    for (let i = 0; i < 2000 && pair.session.isOpen; i++) {
+      outcomes.push(pair.session.sendIlp(big, 30_000).catch((err: { code: string }) => err.code));
+      if (i % 50 === 49) await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(pair.session.isOpen).toBe(false);
+    expect(outcomes.length).toBeLessThan(2000);
+    expect(new Set(await Promise.all(outcomes))).toEqual(new Set(['ILPD_ERR_PEER_UNREACHABLE']));
+    expect(pair.warningEvents).toEqual(['slow_reader']);
+    await eventually(() => expect(pair.listener.events).toEqual(['+bob', '-bob']));
+  });
+
+  it('drops the connection of a peer that pings without reading our pongs', async () => {
+    pair = await sessionPair(10_000, true, 64 * 1024);
+    socketOf(pair.client).pause();
+    const payload = Buffer.alloc(125);
+    for (let i = 0; i < 200_000 && pair.session.isOpen; i++) {
+      pair.client.ping(payload);
+      if (i % 1000 === 999) await new Promise((resolve) => setImmediate(resolve));
+    }
+    // ws itself drops a peer with 60 pongs unsent (maxPendingAutoPongs): a ping flood costs us no memory.
+    await eventually(() => expect(pair.session.isOpen).toBe(false));
+    await eventually(() => expect(pair.listener.events).toEqual(['+bob', '-bob']));
+  });
+
+  it("handles a quiet peer's Prepare before a flooding peer's backlog (32 frames per connection per turn)", async () => {
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise((resolve) => wss.once('listening', resolve));
+    const url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`;
+    const ctx = makeRegistry([serverPeer('bob', 'b'), serverPeer('carol', 'c')]);
+    const open = async (id: string): Promise<WebSocket> => {
+      const accepted = new Promise<WebSocket>((resolve) => wss.once('connection', resolve));
+      const client = new WebSocket(url);
+      await new Promise((resolve) => client.once('open', resolve));
+      ctx.registry.attach(id, await accepted);
+      return client;
+    };
+    const flooder = await open('bob');
+    const quiet = await open('carol');
+    pair = { ...ctx, session: undefined as never, remote: new BtpPeer(flooder), wss, client: flooder };
+    const frame = (id: number) =>
+      encodeBtp({
+        type: BtpPacketType.Message,
+        requestId: id,
+        protocolData: [{ protocolName: 'ilp', contentType: 0, data: prepare() }],
+      });
+    for (let i = 1; i <= 3000; i++) flooder.send(frame(i));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    quiet.send(frame(1));
+    await eventually(() => expect(ctx.handler.calls).toHaveLength(3001));
+    const carolAt = ctx.handler.calls.findIndex((c) => c.from === 'carol');
+    expect(carolAt).toBeLessThan(1500);
+    quiet.terminate();
   });
 
   it('hands an incoming Prepare to the packet handler and answers with what it resolves to', async () => {

@@ -37,6 +37,12 @@ export interface SpawnOptions {
 const HOST = '127.0.0.1';
 /** Balance limits for load runs: high enough never to trip, still checked on every packet. */
 const LIMIT = '1000000000000000000';
+/**
+ * In-flight budgets sized for a load run (engine.maxQueue, the pool): its one sender and one receiver
+ * carry all the traffic, and at 10,000 packets/s a 100 ms hiccup is 1,000 Prepares in flight, beyond
+ * the defaults meant for many peers. The pool still bounds them (each gets its reserve and the shared half).
+ */
+const LOAD_BUDGET = { inFlightPackets: 2000, heldPackets: 2000 };
 
 /** packages/connector/dist/cli.js, found from both src/ (tests) and dist/ (the CLI). */
 export function defaultIlpdCli(): string {
@@ -58,6 +64,7 @@ export function ilpdLoadConfig(o: {
     assetCode: 'USD',
     assetScale: 9,
     balance: { minimum: `-${LIMIT}`, maximum: LIMIT },
+    budget: LOAD_BUDGET,
   });
   return {
     address: 'test.ilpd',

@@ -70,9 +70,13 @@ export class RecordingProcessor implements PacketProcessor {
     return this.errors.get(reject);
   }
 
+  /** The bytes of the last Reject built by rejectInvalid. */
+  lastRejectBytes: Buffer | undefined;
+
   rejectInvalid(_from: string, err: unknown): Buffer {
     const error = err as { code?: unknown; cause?: { code?: unknown } } | null;
     const reject = rejectFromError(err, OUR_ADDRESS);
+    this.lastRejectBytes = reject;
     this.errors.set(reject, { code: error?.code, causeCode: error?.cause?.code });
     this.rejected.push(describeAnswer(reject) as Rejected);
     return reject;
@@ -99,7 +103,7 @@ export function createEngine(
 ): PacketEngine {
   const instance = new PacketEngine({
     processor,
-    engine: { workers: 0, batchSize: 100, maxQueue: 10_000, ...engine },
+    engine: { workers: 0, batchSize: 100, maxQueue: 10_000, maxInFlightBytes: 1 << 30, ...engine },
     logger: silentLogger,
     workerFile,
   });

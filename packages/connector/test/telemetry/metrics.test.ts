@@ -96,14 +96,17 @@ describe('DaemonMetrics', () => {
   it('drops the series of a peer that is no longer configured', async () => {
     const metrics = new DaemonMetrics();
     let peers = [
-      { peerId: 'alice', connected: true },
-      { peerId: 'carol', connected: false },
+      { peerId: 'alice', connected: true, connections: 1 },
+      { peerId: 'carol', connected: false, connections: 0 },
     ];
     metrics.collectFrom({
       packetsInFlight: () => 0,
       engineMaxQueue: () => 10,
       engineQueueDepth: () => 0,
       engineBatches: () => 0,
+      bytesInFlight: () => 0,
+      inFlightByPeer: () => [],
+      unauthenticatedConnections: () => 0,
       peers: () => peers,
       peerLimits: () => [],
       ledgerReady: () => false,
@@ -111,7 +114,7 @@ describe('DaemonMetrics', () => {
       frames: new FrameCounters(),
     });
     expect((await metrics.render()).body).toContain('ilpd_peer_connected{peer="carol"} 0');
-    peers = [{ peerId: 'alice', connected: true }];
+    peers = [{ peerId: 'alice', connected: true, connections: 1 }];
     const { body } = await metrics.render();
     expect(body).toContain('ilpd_peer_connected{peer="alice"} 1');
     expect(body).not.toContain('peer="carol"');

@@ -215,6 +215,8 @@ export class DaemonMetrics {
       labelNames: ['peer'],
       registers,
       collect() {
+        // Reset first: a peer removed or disabled at runtime must not leave a stale series behind.
+        this.reset();
         for (const peer of self()?.peers() ?? []) this.set({ peer: peer.peerId }, peer.connections);
       },
     });

@@ -1,6 +1,6 @@
 import { Contract, getAddress } from 'ethers';
 import { CHANNELS_INTERFACE } from '../../packages/connector/src/settlement/evm/channels-contract';
-import { eventually, SettlementPair } from '../helpers/settlement-pair';
+import { eventually, SettlementPair, type EvmChain } from '../helpers/settlement-pair';
 
 const GWEI = 1_000_000_000n; // one asset unit (ETH at scale 9) in wei
 
@@ -67,7 +67,8 @@ describe('EVM settlement between two ilpd nodes (anvil)', () => {
     expect(ours.acknowledged).toBe(ours.claimed);
 
     // The channel on chain: A's, paying B, with the deposit A's ledger shows.
-    const contract = new Contract(pair.contractAddress, CHANNELS_INTERFACE, pair.provider);
+    const chain = pair.chain as EvmChain;
+    const contract = new Contract(chain.contractAddress, CHANNELS_INTERFACE, chain.provider);
     const onChain = await contract.getChannel(ours.channelId);
     expect(getAddress(onChain.sender)).toBe(getAddress(pair.aAddress));
     expect(getAddress(onChain.receiver)).toBe(getAddress(pair.bAddress));
@@ -92,13 +93,14 @@ describe('EVM settlement between two ilpd nodes (anvil)', () => {
   it('redeems on close: B receives on chain exactly what it was credited, minus the gas it paid', async () => {
     const [theirs] = await pair.channels(pair.b);
     const claimed = BigInt(theirs.claimed);
-    const before = await pair.provider.getBalance(pair.bAddress);
+    const chain = pair.chain as EvmChain;
+    const before = await chain.balanceOf(pair.bAddress);
     const answer = await pair.b.adminRequest('POST', '/admin/channels/a/close', {});
     expect(answer.status).toBe(200);
     const [tx] = (answer.body as { transactions: { hash: string; fee: string }[] }).transactions;
-    const after = await pair.provider.getBalance(pair.bAddress);
+    const after = await chain.balanceOf(pair.bAddress);
     expect(after - before).toBe(claimed - BigInt(tx.fee));
-    const receipt = await pair.provider.getTransactionReceipt(tx.hash);
+    const receipt = await chain.provider.getTransactionReceipt(tx.hash);
     expect(receipt?.status).toBe(1);
     expect(receipt?.fee).toBe(BigInt(tx.fee));
     await eventually(async () => (await pair.channels(pair.b))[0]?.status === 'closed');

@@ -7,46 +7,13 @@
  *
  *   npm run bench:signatures   (env: BENCH_SIG_SECONDS=3, BENCH_SIG_IN_FLIGHT=64)
  */
-import { randomBytes } from 'node:crypto';
-import { Wallet, ECDSA } from 'xrpl';
-import { Wallet as EvmWallet } from 'ethers';
-import { publicKeyOf, signClaim as signEvmClaim } from '../settlement/evm/claim-signature';
 import type { SignatureCheck } from '../settlement/signature-check';
 import { createSignatureVerifier } from '../settlement/signature-pool';
-import { signClaim as signXrplClaim } from '../settlement/xrpl/claim-signature';
+import { signatureChecks } from './signature-checks';
 
 const SECONDS = Number(process.env.BENCH_SIG_SECONDS ?? 3);
 const IN_FLIGHT = Number(process.env.BENCH_SIG_IN_FLIGHT ?? 64);
 const CLAIMS = 500;
-
-function xrplChecks(): SignatureCheck[] {
-  const wallet = Wallet.generate(ECDSA.ed25519);
-  return Array.from({ length: CLAIMS }, (_, i) => {
-    const channelId = randomBytes(32).toString('hex').toUpperCase();
-    const drops = BigInt(1000 + i);
-    return {
-      chain: 'xrpl',
-      channelId,
-      drops,
-      signature: signXrplClaim(channelId, drops, wallet.privateKey),
-      publicKey: wallet.publicKey,
-    };
-  });
-}
-
-function evmChecks(): SignatureCheck[] {
-  const wallet = EvmWallet.createRandom();
-  const publicKey = publicKeyOf(wallet.privateKey);
-  return Array.from({ length: CLAIMS }, (_, i) => {
-    const claim = {
-      chainId: 31337n,
-      contract: '0x5FbDB2315678afecb367f032d93F642f64180aa3',
-      channelId: `0x${randomBytes(32).toString('hex')}`,
-      cumulative: BigInt(1_000_000 + i),
-    };
-    return { chain: 'evm', claim, signature: signEvmClaim(wallet.privateKey, claim), publicKey };
-  });
-}
 
 async function measure(workers: number, checks: readonly SignatureCheck[]) {
   const verifier = createSignatureVerifier(workers);
@@ -85,8 +52,8 @@ async function measure(workers: number, checks: readonly SignatureCheck[]) {
 async function main(): Promise<void> {
   const result: Record<string, Record<string, unknown>> = {};
   for (const [name, checks] of [
-    ['xrplEd25519', xrplChecks()],
-    ['evmKnownKey', evmChecks()],
+    ['xrplEd25519', signatureChecks('xrpl', CLAIMS)],
+    ['evmKnownKey', signatureChecks('evm', CLAIMS)],
   ] as const) {
     result[name] = {};
     for (const workers of [0, 1, 2]) result[name][`workers${workers}`] = await measure(workers, checks);

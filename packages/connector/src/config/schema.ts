@@ -764,10 +764,11 @@ export const ConfigSchema = Type.Object(
     settlement: Type.Object(
       {
         workers: Count(
-          0,
+          1,
           0,
           64,
-          'Claim signing and verification: 0 = on the main thread; N = a pool of N worker threads.',
+          'Claim signature checks: N worker threads (the packet path keeps its event loop), 0 = on the ' +
+            'main thread. One is enough below a few thousand claims a second (npm run bench:signatures).',
         ),
         claimTimeoutMs: Milliseconds(10_000, 'How long a peer has to acknowledge a claim we send over BTP.'),
         watchIntervalMs: Milliseconds(

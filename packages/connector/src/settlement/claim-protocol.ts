@@ -151,14 +151,18 @@ const REFUSALS: readonly ClaimRefusal[] = [
 /** What a peer's answer to our claim says: accepted, or refused with a reason (undefined when unknown). */
 export function readClaimAnswer(
   answer: BtpPacket,
-): { readonly accepted: true } | { readonly accepted: false; reason?: ClaimRefusal; detail: string } {
+):
+  | { readonly accepted: true }
+  | { readonly accepted: false; reason?: ClaimRefusal; temporary: boolean; detail: string } {
   if (answer.type === BtpPacketType.Response) return { accepted: true };
   if (answer.type !== BtpPacketType.Error) {
-    return { accepted: false, detail: `unexpected BTP frame type ${answer.type}` };
+    return { accepted: false, temporary: false, detail: `unexpected BTP frame type ${answer.type}` };
   }
   const text = answer.data.toString('utf8');
   const reason = REFUSALS.find((r) => text.startsWith(`${r}: `));
-  return { accepted: false, reason, detail: `${answer.code} ${answer.name}: ${text}` };
+  // T-family codes (RFC 23 reuses ILP's): the peer could not judge the claim now; sending it later may work.
+  const temporary = reason === undefined && answer.code.startsWith('T');
+  return { accepted: false, reason, temporary, detail: `${answer.code} ${answer.name}: ${text}` };
 }
 
 function jsonEntry(protocolName: string, body: unknown): BtpProtocolData {

@@ -142,6 +142,13 @@ export class ClaimAcceptor {
     }
   }
 
+  /**
+   * The channel as the chain says, read again when our copy is older than channelMaxAgeMs or the claim
+   * exceeds its deposit. While the chain cannot be reached, a claim within the deposit of an open channel
+   * we read before is judged against that copy: the signature and the increase are checked as always,
+   * and the sender cannot take the deposit back faster than its challenge period / settle delay (which
+   * the watcher redeems within once the chain is back), so crediting it risks nothing.
+   */
   private async channelState(
     engine: ChannelEngine,
     channel: ReceivedChannel,
@@ -149,8 +156,15 @@ export class ClaimAcceptor {
   ): Promise<ChannelState> {
     const cached = channel.state;
     const fresh = performance.now() - channel.readAtMs < this.deps.channelMaxAgeMs;
-    if (cached !== undefined && fresh && claim.cumulative <= cached.deposit) return cached;
-    const state = await engine.readChannel(claim.channelId);
+    const covers = cached !== undefined && cached.status === 'open' && claim.cumulative <= cached.deposit;
+    if (covers && fresh) return cached;
+    let state: ChannelState | undefined;
+    try {
+      state = await engine.readChannel(claim.channelId);
+    } catch (err) {
+      if (covers && (err as { code?: unknown }).code === 'ILPD_ERR_SETTLEMENT_UNAVAILABLE') return cached;
+      throw err;
+    }
     if (state === undefined)
       throw new Refusal('unknown-channel', `no channel ${claim.channelId} on ${engine.chain}`);
     channel.state = state;

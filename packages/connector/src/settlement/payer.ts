@@ -41,6 +41,8 @@ export class PeerPayer {
   /** The highest cumulative the peer acknowledged (for the channel list and resends). */
   private acknowledged = 0n;
   private unsent: { claim: ClaimRecord; amount: bigint } | undefined;
+  private resendTimer: NodeJS.Timeout | undefined;
+  private resendMs = RETRY_INITIAL_MS;
   /** Until the ledger's claims are loaded, paying could start a channel over at 0: nothing is paid. */
   private loaded = false;
 
@@ -109,6 +111,8 @@ export class PeerPayer {
     this.stopped = true;
     if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
+    if (this.resendTimer !== undefined) clearTimeout(this.resendTimer);
+    this.resendTimer = undefined;
   }
 
   /** Sends our best claim again (after a reconnect: the peer may have missed it). */
@@ -227,10 +231,25 @@ export class PeerPayer {
       // A claim the peer already holds (or beats) is as good as accepted: claims are cumulative.
       if (read.accepted || read.reason === 'not-increasing') {
         if (claim.cumulative > this.acknowledged) this.acknowledged = claim.cumulative;
-        if (this.unsent?.claim === claim) this.unsent = undefined;
+        if (this.unsent !== undefined && this.unsent.claim.cumulative <= claim.cumulative)
+          this.unsent = undefined;
+        this.resendMs = RETRY_INITIAL_MS;
+        return;
+      }
+      if (read.temporary) {
+        this.deliverLater(claim, amount, read.detail);
         return;
       }
       observer.settled(this.peer.peerId, 'paid', 'refused', 0);
+      // The channel is no longer one the peer credits (closed or closing on chain): later claims go to a
+      // channel read again (or a new one).
+      if (
+        read.reason === 'channel-closing' ||
+        read.reason === 'unknown-channel' ||
+        read.reason === 'wrong-channel'
+      ) {
+        if (this.channel?.channelId === claim.channelId) this.channel = undefined;
+      }
       logger.error(
         {
           peer: this.peer.peerId,
@@ -241,12 +260,29 @@ export class PeerPayer {
         'the peer refused our claim: our ledger counts it as paid, the peer does not; check both configurations',
       );
     } catch (err) {
-      this.unsent = { claim, amount };
-      logger.warn(
-        { peer: this.peer.peerId, err: (err as Error).message },
-        'could not deliver our claim; it is sent again when the peer reconnects',
-      );
+      this.deliverLater(claim, amount, (err as Error).message);
     }
+  }
+
+  /**
+   * Keeps the claim to send again (after a backoff, and when the peer reconnects): it is booked, so the
+   * peer must get it (or a later one). Only the best unsent claim is kept: claims are cumulative.
+   */
+  private deliverLater(claim: ClaimRecord, amount: bigint, why: string): void {
+    if (this.unsent === undefined || this.unsent.claim.cumulative < claim.cumulative)
+      this.unsent = { claim, amount };
+    this.deps.logger.warn(
+      { peer: this.peer.peerId, err: why, resendInMs: this.resendMs },
+      'could not deliver our claim; sending it again',
+    );
+    if (this.resendTimer !== undefined || this.stopped) return;
+    const delay = this.resendMs;
+    this.resendMs = Math.min(this.resendMs * 2, RETRY_MAX_MS);
+    this.resendTimer = setTimeout(() => {
+      this.resendTimer = undefined;
+      if (this.unsent !== undefined) this.resendLatest();
+    }, delay);
+    this.resendTimer.unref();
   }
 
   private async ensureChannel(needed: bigint): Promise<ChannelState> {

@@ -417,10 +417,29 @@ export class SettlementService implements SettlementTrigger, PeerLifecycleListen
         }
       }
       for (const payer of this.payers.values()) {
-        const ours = payer.currentChannel;
-        if (ours === undefined || ours.status !== 'closing' || ours.closesAtMs === undefined) continue;
+        const cached = payer.currentChannel;
+        if (cached === undefined) continue;
+        const engine = this.engineFor(cached.chain);
+        if (!engine.isAvailable()) continue;
+        let ours: ChannelState | undefined;
+        try {
+          // Our own channel as the chain says: closed or closing by the peer (it redeemed), the payer
+          // must stop signing claims on it.
+          ours = await engine.readChannel(cached.channelId);
+        } catch (err) {
+          this.options.logger.warn(
+            { channel: cached.channelId, err: (err as Error).message },
+            'channel watch failed',
+          );
+          continue;
+        }
+        if (ours === undefined || ours.status === 'closed') {
+          payer.refreshChannel(undefined);
+          continue;
+        }
+        if (ours.status !== 'open' || ours.deposit !== cached.deposit) payer.refreshChannel(ours);
+        if (ours.status !== 'closing' || ours.closesAtMs === undefined) continue;
         if (ours.closesAtMs > Date.now()) continue;
-        const engine = this.engineFor(ours.chain);
         try {
           await this.transaction(ours.chain, 'finish-close', () => engine.finishClose(ours));
           payer.refreshChannel(undefined);

@@ -51,7 +51,7 @@ function withSettlement(changes: Record<string, unknown>): Record<string, unknow
 describe('settlement config', () => {
   it('fills the defaults and reads the key from the environment', () => {
     const config = parse(settlingDoc());
-    expect(config.settlement).toMatchObject({ workers: 0, claimTimeoutMs: 10_000, watchIntervalMs: 10_000 });
+    expect(config.settlement).toMatchObject({ workers: 1, claimTimeoutMs: 10_000, watchIntervalMs: 10_000 });
     expect(config.settlement.evm).toMatchObject({
       rpcUrls: ['http://127.0.0.1:8545', 'http://127.0.0.1:8546'],
       privateKey: KEY,

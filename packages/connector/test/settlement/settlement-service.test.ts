@@ -259,6 +259,19 @@ describe('SettlementService', () => {
       expect(p.bobLedger.settlementAccount).toBe(100n);
     });
 
+    it('judges a claim within the deposit against the channel it read before while the chain is down', async () => {
+      const channelId = await openedChannel();
+      p.chain.reachable = false;
+      const cumulative = 150n * GWEI;
+      const sig = p.chain.signature(ALICE, channelId, cumulative);
+      expect(await answer(claimFrame(channelId, cumulative, sig))).toEqual({ accepted: true });
+      expect(p.bobLedger.settlementAccount).toBe(150n);
+      const forged = p.chain.signature(BOB, channelId, 160n * GWEI);
+      expect(await answer(claimFrame(channelId, 160n * GWEI, forged))).toMatchObject({
+        reason: 'bad-signature',
+      });
+    });
+
     it('answers "try again" when the chain cannot be read, and books nothing', async () => {
       const channelId = await openedChannel();
       p.chain.reachable = false;
@@ -269,6 +282,18 @@ describe('SettlementService', () => {
       expect(reply).toMatchObject({ type: BtpPacketType.Error, code: 'T00' });
       expect(p.bobLedger.settlementAccount).toBe(100n);
     });
+  });
+
+  it('sends a claim the peer could not book now again after a backoff', async () => {
+    p = pair({ threshold: 0n });
+    await Promise.all([p.alice.start(), p.bob.start()]);
+    p.bobLedger.failNext = 1; // bob answers T00 "try again later" once
+    packet(p, 250n);
+    await settled(() => p.aliceLedger.balances.get('bob') === 0n);
+    expect(p.bobLedger.balances.get('alice')).toBe(250n);
+    await new Promise((resolve) => setTimeout(resolve, 1300));
+    expect(p.bobLedger.balances.get('alice')).toBe(0n);
+    expect(p.bobLedger.settlementAccount).toBe(250n);
   });
 
   it('redeems and closes the channels a peer pays us over, when asked', async () => {

@@ -138,8 +138,15 @@ export class InMemorySettlementLedger implements SettlementLedger {
     for (const [peer, balance] of Object.entries(peers)) this.balances.set(peer, balance);
   }
 
+  /** The next write fails as a ledger outage would (nothing is booked). */
+  failNext = 0;
+
   async recordSettlement(claim: ClaimRecord, amount: bigint): Promise<SettlementOutcome> {
     this.writes++;
+    if (this.failNext > 0) {
+      this.failNext--;
+      throw new DaemonError('ILPD_ERR_LEDGER_UNAVAILABLE', 'the ledger is not running');
+    }
     const key = `${claim.direction}/${claim.channelId}`;
     const best = this.stored.get(key);
     if (best !== undefined && best.peerId !== claim.peerId) return 'foreign-channel';

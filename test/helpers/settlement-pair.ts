@@ -190,6 +190,7 @@ export class SettlementPair {
 
   /** (Re)connects the sender to A and the receiver to B, and waits until A's session with B is up. */
   async connectPeers(): Promise<void> {
+    await Promise.allSettled([this.sender?.close(), this.receiver?.close()]);
     this.receiver = await connectBtpPeer(
       this.b.btpUrl,
       { username: 'receiver', token: 'receiver-secret' },

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { encodePrepare } from '@ilpd/codec';
+import { decodeReject, encodePrepare } from '@ilpd/codec';
 import { connectBtpPeer, fulfillPacket, type BtpPeer } from '../helpers/btp-peer';
 import { DaemonProcess } from '../helpers/daemon-process';
 import { evmChain, eventually, xrplChain, type EvmChain, type XrplChain } from '../helpers/settlement-pair';
@@ -169,7 +169,17 @@ describe('a payment across an EVM leg and an XRPL leg settles on both (e2e)', ()
     ).channels.find((ch) => ch.peerId === peer && ch.direction === direction)?.claimed;
 
   it('pays A → C, and every leg settles and agrees', async () => {
+    // The first payments make both payers open their channels (on chain); the credit limits carry the
+    // traffic meanwhile.
     for (let i = 0; i < 40; i++) {
+      if (i === 3) {
+        await eventually(
+          async () =>
+            (await claimed(a, 'b', 'outgoing')) !== undefined &&
+            (await claimed(b, 'c', 'outgoing')) !== undefined,
+          30_000,
+        );
+      }
       const answer = await sender.sendIlp(
         encodePrepare({
           amount: 10_000n, // ETH units; B forwards 10,000 × 2000 / 0.5 = 40,000,000 XRP units
@@ -179,7 +189,10 @@ describe('a payment across an EVM leg and an XRPL leg settles on both (e2e)', ()
           data: Buffer.alloc(0),
         }),
       );
-      expect(answer[0]).toBe(13);
+      if (answer[0] !== 13) {
+        const reject = decodeReject(answer);
+        throw new Error(`packet ${i} rejected: ${reject.code} ${reject.triggeredBy} ${reject.message}`);
+      }
     }
     expect(received).toBe(40n * 40_000_000n);
 

@@ -44,13 +44,24 @@ describe('settlement survives kill -9 of either node (e2e, anvil)', () => {
     const victim: DaemonProcess = pair[which];
     const exit = await victim.kill();
     expect(exit.signal).toBe('SIGKILL');
-    const restarted = await victim.restart();
+    const restarted = await victim.restart({ env: which === 'a' ? pair.chain.aEnv : pair.chain.bEnv });
     pair[which] = restarted;
     await pair.connectPeers();
   }
 
   it('keeps claims and balances consistent across five crashes', async () => {
     const load = traffic();
+    try {
+      await crashFiveTimes();
+    } finally {
+      running = false;
+      await load;
+    }
+    // Converged: B holds the best claim A signed, and A knows B has it.
+    await assertConverged();
+  }, 180_000);
+
+  async function crashFiveTimes(): Promise<void> {
     for (let i = 0; i < KILLS; i++) {
       // Long enough for several claims between crashes; random so a kill lands anywhere in a claim.
       const before = fulfilled;
@@ -60,10 +71,9 @@ describe('settlement survives kill -9 of either node (e2e, anvil)', () => {
     }
     const before = fulfilled;
     await eventually(() => fulfilled >= before + 50, 20_000);
-    running = false;
-    await load;
+  }
 
-    // Converged: B holds the best claim A signed, and A knows B has it.
+  async function assertConverged(): Promise<void> {
     await eventually(async () => {
       const [ours] = await pair.channels(pair.a);
       const [theirs] = await pair.channels(pair.b);
@@ -94,5 +104,5 @@ describe('settlement survives kill -9 of either node (e2e, anvil)', () => {
     }
     expect(fulfilled).toBeGreaterThan(100);
     expect(sent).toBeGreaterThan(fulfilled - 1);
-  }, 180_000);
+  }
 });

@@ -124,6 +124,7 @@ describe('settlement claim protocol (BTP framing)', () => {
     expect(readClaimAnswer(decodeBtp(frame))).toEqual({
       accepted: false,
       reason: 'not-increasing',
+      temporary: false,
       detail: 'F00 NotAcceptedError: not-increasing: cumulative 5 is not above the best claim 5',
     });
     expect(readClaimAnswer({ type: BtpPacketType.Response, requestId: 9, protocolData: [] })).toEqual({

@@ -70,6 +70,9 @@ async function run(settle: boolean) {
     deposit: owedPerSecond * BigInt(durationS + warmupS + 30),
     creditLimit: settle ? credit : 10n ** 18n,
     workers,
+    // The daemon's own defaults: how often it reads channels and probes endpoints in production.
+    watchIntervalMs: 10_000,
+    healthIntervalMs: 5000,
     peerBudget: BUDGET,
     extraConfig: {
       log: { level: 'warn' },

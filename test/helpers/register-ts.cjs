@@ -1,6 +1,6 @@
 'use strict';
 /* eslint-disable @typescript-eslint/no-require-imports -- loaded by `node -r` and by thread entries, before any TypeScript can run */
-/* global require, __dirname */
+/* global require, __dirname, __filename, process */
 /**
  * Lets a process or worker thread run this repo's TypeScript directly, as jest does: .ts files are
  * compiled with swc (a dev dependency) when required, and @ilpd/codec resolves to its sources, as
@@ -12,6 +12,9 @@ const fs = require('node:fs');
 const Module = require('node:module');
 const path = require('node:path');
 const { transformSync } = require('@swc/core');
+
+// Worker threads this process starts from sources load this same hook (codec/src/thread-entry.ts).
+process.env.ILPD_TS_HOOK ??= __filename;
 
 if (require.extensions['.ts'] === undefined) {
   require.extensions['.ts'] = (module, filename) => {

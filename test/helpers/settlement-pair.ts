@@ -61,6 +61,10 @@ export interface PairOptions {
   readonly bPeers?: readonly Record<string, unknown>[];
   /** How many BTP connections B accepts for A's account (default 1). */
   readonly aMaxConnectionsOnB?: number;
+  /** settlement.watchIntervalMs (default 1 s: tests want changes seen quickly). */
+  readonly watchIntervalMs?: number;
+  /** The chain section's healthIntervalMs (default 500 ms). */
+  readonly healthIntervalMs?: number;
   /** peers[].budget of every peer (load runs carry all traffic over these few peers). */
   readonly peerBudget?: Record<string, number>;
 }
@@ -100,8 +104,8 @@ export class SettlementPair {
       const settlement = (workers: number) => ({
         workers,
         claimTimeoutMs: 5000,
-        watchIntervalMs: 1000,
-        [engine]: chain.section,
+        watchIntervalMs: options.watchIntervalMs ?? 1000,
+        [engine]: { ...chain.section, healthIntervalMs: options.healthIntervalMs ?? 500 },
       });
       const credit = options.creditLimit ?? 1_000_000n;
       const b = await DaemonProcess.start({

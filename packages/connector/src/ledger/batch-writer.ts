@@ -60,6 +60,8 @@ export class LedgerBatchWriter<Op> {
   private ops: Op[] = [];
   private resolves: (Resolve | undefined)[] = [];
   private rejects: (Reject | undefined)[] = [];
+  /** Per queued op: whether it makes the queue due now (pushDurable) or may wait (push, pushPatient). */
+  private urgent: boolean[] = [];
   /** Ops in writes in flight. */
   private inFlight = 0;
   private writesInFlight = 0;
@@ -113,13 +115,23 @@ export class LedgerBatchWriter<Op> {
   /** Queues an op whose durability nobody waits for (it still fails the batch if it cannot be written). */
   push(op: Op): void {
     this.assertOpen();
-    this.enqueue(op, undefined, undefined);
+    this.enqueue(op, undefined, undefined, false);
   }
 
   /** Queues an op; resolves once it is durable, rejects with a DaemonError if its batch fails for good. */
   pushDurable(op: Op): Promise<void> {
     this.assertOpen();
-    return new Promise<void>((resolve, reject) => this.enqueue(op, resolve, reject));
+    return new Promise<void>((resolve, reject) => this.enqueue(op, resolve, reject, true));
+  }
+
+  /**
+   * Queues an op its caller waits for but which need not start a write of its own: it rides along with
+   * the next durable op, or is written alone after lazyFlushMs. For writes whose latency matters less
+   * than the packets' (settlement claims): they add no commit while packets keep the writer busy.
+   */
+  pushPatient(op: Op): Promise<void> {
+    this.assertOpen();
+    return new Promise<void>((resolve, reject) => this.enqueue(op, resolve, reject, false));
   }
 
   /** Resolves once everything pushed before the call is written (or has failed for good). */
@@ -152,13 +164,14 @@ export class LedgerBatchWriter<Op> {
     if (this.stopped) throw new DaemonError('ILPD_ERR_LEDGER_UNAVAILABLE', 'the ledger has been stopped');
   }
 
-  private enqueue(op: Op, resolve: Resolve | undefined, reject: Reject | undefined): void {
+  private enqueue(op: Op, resolve: Resolve | undefined, reject: Reject | undefined, urgent: boolean): void {
     this.pushed++;
     if (this.ops.length === 0) this.oldestAt = performance.now();
     this.ops.push(op);
     this.resolves.push(resolve);
     this.rejects.push(reject);
-    if (resolve !== undefined) this.queuedDurable++;
+    this.urgent.push(urgent);
+    if (urgent) this.queuedDurable++;
     // A write in flight sends what queued meanwhile when it completes (finishWrite).
     if (this.writesInFlight < this.maxInFlight) this.schedule();
   }
@@ -208,7 +221,8 @@ export class LedgerBatchWriter<Op> {
     const ops = this.ops.splice(0, n);
     const resolves = this.resolves.splice(0, n);
     const rejects = this.rejects.splice(0, n);
-    for (let i = 0; i < n; i++) if (resolves[i] !== undefined) this.queuedDurable--;
+    const urgent = this.urgent.splice(0, n);
+    for (let i = 0; i < n; i++) if (urgent[i]) this.queuedDurable--;
     if (this.ops.length > 0) this.oldestAt = -Infinity;
     this.writesInFlight++;
     this.inFlight += n;

@@ -366,4 +366,26 @@ describe('LedgerBatchWriter', () => {
       expect(sink.writes.map((x) => x.ops)).toEqual([[1, 2], [3]]);
     });
   });
+
+  describe('ops their caller waits for but that may wait (pushPatient)', () => {
+    test('ride along with the next durable op, and resolve when it is written', async () => {
+      const sink = new RecordingSink();
+      const w = writer(sink, { batchSize: 100, flushIntervalMs: 0, lazyFlushMs: 10_000 });
+      let written = false;
+      const patient = w.pushPatient(1).then(() => (written = true));
+      await sleep(20);
+      expect(sink.writes).toEqual([]);
+      expect(written).toBe(false);
+      await w.pushDurable(2);
+      await patient;
+      expect(sink.writes).toEqual([{ ops: [1, 2], attempt: 0 }]);
+    });
+
+    test('go out on their own after lazyFlushMs when no durable op comes', async () => {
+      const sink = new RecordingSink();
+      const w = writer(sink, { batchSize: 100, flushIntervalMs: 0, lazyFlushMs: 30 });
+      await w.pushPatient(1);
+      expect(sink.writes).toEqual([{ ops: [1], attempt: 0 }]);
+    });
+  });
 });

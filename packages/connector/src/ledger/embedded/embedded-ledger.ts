@@ -265,7 +265,9 @@ export class EmbeddedLedger implements InspectableLedger, SettlementLedger, Batc
       settlement.apply();
       let durable: Promise<void>;
       try {
-        durable = this.writer.pushDurable({ state: SETTLEMENT_WRITE, settlement });
+        // A claim rides along with the next packet commit (or goes alone after the lazy delay): under
+        // traffic, settlement adds no commit that the packets' posts would have to wait behind.
+        durable = this.writer.pushPatient({ state: SETTLEMENT_WRITE, settlement });
       } catch (err) {
         settlement.undo();
         this.bestClaims.fail(decision.entry);

@@ -1,5 +1,5 @@
 /**
- * npm run bench:settlement [-- --engine evm|xrpl --rate 10000 --duration 60 --claims 100]
+ * npm run bench:settlement [-- --engine evm|xrpl --rate 10000 --duration 60 --claims 100 | --threshold 0]
  *
  * Settlement at speed, end to end: the load suite's sender ─BTP─► ilpd A ─BTP─► ilpd B ─BTP─► receiver,
  * twice on fresh nodes: with A paying B over payment channels (a threshold sized for about `--claims`
@@ -15,7 +15,7 @@
  * best claim A signed, and the settled amount plus what A still owes B is exactly what was forwarded.
  * Writes the JSON to reports/settlement-bench-<engine>-<time>.json.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_WORKLOAD, runLoad } from '../../packages/loadgen/src';
@@ -31,6 +31,8 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '60' },
     warmup: { type: 'string', default: '5' },
     claims: { type: 'string', default: '100' },
+    // An explicit threshold (asset units) instead of one sized for --claims; 0 = pay after every Fulfill.
+    threshold: { type: 'string' },
     workers: { type: 'string', default: '1' },
   },
 });
@@ -43,13 +45,38 @@ const workers = Number(values.workers);
 const meanAmount = (DEFAULT_WORKLOAD.amountMin + DEFAULT_WORKLOAD.amountMax) / 2;
 /** What A comes to owe B per second, and a threshold that makes about `claims` claims of it. */
 const owedPerSecond = BigInt(Math.round(rate * meanAmount));
-const threshold = owedPerSecond / BigInt(claimsPerSecond);
+const threshold =
+  values.threshold === undefined ? owedPerSecond / BigInt(claimsPerSecond) : BigInt(values.threshold);
 /** Room for a second of unsettled traffic beyond the threshold: the limits must never be what stops it. */
 const credit = owedPerSecond * 2n + threshold;
 const BUDGET = { inFlightPackets: 4000, heldPackets: 4000 };
 
 function pidOf(node: SettlementPair['a']): number {
   return node.child.pid as number;
+}
+
+/** CPU ticks per thread name (the main thread, the ledger writer, pool threads, libuv, V8), for stderr. */
+function threadTicks(pid: number): Map<string, number> {
+  const byName = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+      const fields = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ');
+      byName.set(name, (byName.get(name) ?? 0) + Number(fields[11]) + Number(fields[12]));
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return byName;
+}
+
+function threadDelta(before: Map<string, number>, after: Map<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, ticks] of after) {
+    const delta = ticks - (before.get(name) ?? 0);
+    if (delta > 0) out[name] = delta;
+  }
+  return out;
 }
 
 function cpuTicks(pid: number): number {
@@ -63,6 +90,7 @@ async function counter(pair: SettlementPair, node: 'a' | 'b', pattern: RegExp): 
 }
 
 async function run(settle: boolean) {
+  mkdirSync(join(REPO_ROOT, 'reports'), { recursive: true });
   const pair = await SettlementPair.start({
     engine,
     settle,
@@ -75,7 +103,7 @@ async function run(settle: boolean) {
     healthIntervalMs: 5000,
     peerBudget: BUDGET,
     extraConfig: {
-      log: { level: 'warn' },
+      log: { level: process.env.BENCH_LOG_LEVEL ?? 'warn' },
       engine: { maxQueue: 10_000 },
       ledger: { embedded: { path: './ledger.sqlite' }, maxQueue: 40_000 },
     },
@@ -90,6 +118,8 @@ async function run(settle: boolean) {
     );
     const ticksA = cpuTicks(pidOf(pair.a));
     const ticksB = cpuTicks(pidOf(pair.b));
+    const threadsA = threadTicks(pidOf(pair.a));
+    const threadsB = threadTicks(pidOf(pair.b));
     const started = Date.now();
     const report = await runLoad({
       name: `settlement-${engine}-${settle ? 'on' : 'off'}`,
@@ -118,6 +148,10 @@ async function run(settle: boolean) {
     const machine = 2;
     const cpuA = (100 * (cpuTicks(pidOf(pair.a)) - ticksA)) / clkTck / seconds / machine;
     const cpuB = (100 * (cpuTicks(pidOf(pair.b)) - ticksB)) / clkTck / seconds / machine;
+    process.stderr.write(
+      `${settle ? 'on' : 'off'}: CPU ticks by thread: A ${JSON.stringify(threadDelta(threadsA, threadTicks(pidOf(pair.a))))}, ` +
+        `B ${JSON.stringify(threadDelta(threadsB, threadTicks(pidOf(pair.b))))}\n`,
+    );
     let balanced: boolean;
     let claimsPerSec = 0;
     try {
@@ -161,7 +195,27 @@ async function run(settle: boolean) {
         claimsPerSec = Math.round((paid - paidBefore) / seconds);
       }
     } catch (err) {
-      process.stderr.write(`balance check failed: ${(err as Error).message}\n`);
+      process.stderr.write(
+        `balance check failed: ${(err as Error).message}; ${JSON.stringify(await pair.balances(), (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}; ` +
+          `channels A ${JSON.stringify(await pair.channels(pair.a))} B ${JSON.stringify(await pair.channels(pair.b))}\n`,
+      );
+      for (const [name, node] of [
+        ['A', pair.a],
+        ['B', pair.b],
+      ] as const) {
+        const warnings = node.logs().filter((l) => Number(l.level) >= 40 || l.component === 'settlement');
+        // The whole log of each node, for a failed check (BENCH_LOG_LEVEL=debug for more).
+        writeFileSync(
+          join(REPO_ROOT, 'reports', `settlement-bench-${engine}-${name}.log`),
+          node.stdout.join('\n'),
+        );
+        process.stderr.write(
+          `${name}: ${warnings.length} warnings; last: ${warnings
+            .slice(-5)
+            .map((l) => JSON.stringify(l))
+            .join('\n')}\n`,
+        );
+      }
       balanced = false;
     }
     return {

@@ -41,6 +41,11 @@ export interface EndpointPoolOptions<C> {
   readonly halfOpenAfterMs: number;
   readonly logger: Logger;
   readonly onStateChange?: (endpoint: string, state: EndpointState) => void;
+  /**
+   * Deadline of one call (default 30 s): a client that never settles a call (a socket stuck half
+   * open) fails it here, counts against its endpoint's breaker, and never holds up its caller forever.
+   */
+  readonly callTimeoutMs?: number;
 }
 
 interface Endpoint {
@@ -55,6 +60,8 @@ interface Member<C> {
   readonly endpoint: Endpoint;
   readonly client: C;
 }
+
+const DEFAULT_CALL_TIMEOUT_MS = 30_000;
 
 export class EndpointPool<C> {
   private readonly endpoints: Endpoint[];
@@ -147,7 +154,9 @@ export class EndpointPool<C> {
   private async through<T>(member: Member<C>, call: (client: C) => Promise<T>): Promise<T> {
     const endpoint = member.endpoint;
     try {
-      const result = await endpoint.breaker.execute(() => call(member.client));
+      const result = await endpoint.breaker.execute(() =>
+        this.withDeadline(endpoint.url, call(member.client)),
+      );
       endpoint.answered = true;
       this.refresh(endpoint);
       return result;
@@ -156,6 +165,20 @@ export class EndpointPool<C> {
       this.refresh(endpoint);
       throw err;
     }
+  }
+
+  private withDeadline<T>(endpoint: string, call: Promise<T>): Promise<T> {
+    const timeoutMs = this.options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(unavailable(this.options.chain, `${endpoint} did not answer within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+    });
+    // The call that lost the race must not surface as an unhandled rejection.
+    call.catch(() => undefined);
+    return Promise.race([call, deadline]).finally(() => clearTimeout(timer));
   }
 
   private async probeAll(): Promise<void> {

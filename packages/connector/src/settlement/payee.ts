@@ -16,13 +16,24 @@ export interface PayeeDeps {
   announcedAddress(peerId: string, chain: string): string | undefined;
 }
 
+interface WaitingClaim {
+  readonly peer: SettlingPeer;
+  readonly engine: ChannelEngine;
+  readonly claim: ClaimMessage;
+  readonly requestId: number;
+  answer(frame: Buffer): void;
+}
+
 interface ReceivedChannel {
   readonly peerId: string;
   best: ClaimRecord | undefined;
   state: ChannelState | undefined;
   readAtMs: number;
-  /** Claims on one channel are judged one at a time, in arrival order. */
-  queue: Promise<unknown>;
+  /** Claims on one channel are judged one at a time; those that arrive meanwhile wait here. */
+  waiting: WaitingClaim[];
+  judging: boolean;
+  /** A background read of the channel is under way. */
+  refreshing: boolean;
 }
 
 class Refusal extends Error {
@@ -79,9 +90,48 @@ export class ClaimAcceptor {
     }
     const channel = known ?? this.newChannel(peer.peerId, undefined);
     if (known === undefined) this.channels.set(claim.channelId, channel);
-    const judged = channel.queue.then(() => this.judge(peer, engine, channel, claim, requestId));
-    channel.queue = judged.catch(() => undefined);
-    return judged;
+    return new Promise<Buffer>((answer) => {
+      channel.waiting.push({ peer, engine, claim, requestId, answer });
+      if (!channel.judging) void this.drain(channel);
+    });
+  }
+
+  /**
+   * Judges the claims waiting on a channel, highest first: claims are cumulative, so once the highest
+   * is credited every lower one that waited with it is covered (answered not-increasing, as a replay
+   * would be, without a check or a write of its own). A sender that pipelines claims faster than they
+   * can be written one by one is thus caught up with one write per batch. If the highest is refused,
+   * the next is judged on its own.
+   */
+  private async drain(channel: ReceivedChannel): Promise<void> {
+    channel.judging = true;
+    try {
+      while (channel.waiting.length > 0) {
+        const batch = channel.waiting
+          .splice(0)
+          .sort((x, y) => (x.claim.cumulative > y.claim.cumulative ? -1 : 1));
+        for (const waiting of batch) {
+          const best = channel.best?.cumulative ?? 0n;
+          if (waiting !== batch[0] && waiting.claim.cumulative <= best) {
+            waiting.answer(
+              claimRefusalFrame(waiting.requestId, 'not-increasing', `covered by the best claim ${best}`),
+            );
+            continue;
+          }
+          waiting.answer(
+            await this.judge(waiting.peer, waiting.engine, channel, waiting.claim, waiting.requestId),
+          );
+        }
+      }
+    } catch (err) {
+      // judge() answers every claim itself; reaching here is a bug: fail loudly, never leave a claim unanswered.
+      this.deps.logger.error({ err }, 'claim judging failed');
+      for (const waiting of channel.waiting.splice(0)) {
+        waiting.answer(claimRefusalFrame(waiting.requestId, 'malformed', 'internal error'));
+      }
+    } finally {
+      channel.judging = false;
+    }
   }
 
   private async judge(
@@ -143,11 +193,13 @@ export class ClaimAcceptor {
   }
 
   /**
-   * The channel as the chain says, read again when our copy is older than channelMaxAgeMs or the claim
-   * exceeds its deposit. While the chain cannot be reached, a claim within the deposit of an open channel
-   * we read before is judged against that copy: the signature and the increase are checked as always,
-   * and the sender cannot take the deposit back faster than its challenge period / settle delay (which
-   * the watcher redeems within once the chain is back), so crediting it risks nothing.
+   * The channel as the chain says. A claim within the deposit of an open channel we read before is
+   * judged against that copy at once (signature and increase checked as always); a copy older than
+   * channelMaxAgeMs is read again beside it, so a channel the sender starts closing is seen within that
+   * long (the watcher redeems it), and no claim waits for the chain while the channel covers it. That
+   * also keeps claims flowing while the chain cannot be reached: the sender cannot take its deposit back
+   * faster than its challenge period / settle delay. A claim above the deposit we know, or on a channel
+   * we have not read, waits for the chain.
    */
   private async channelState(
     engine: ChannelEngine,
@@ -155,21 +207,37 @@ export class ClaimAcceptor {
     claim: ClaimMessage,
   ): Promise<ChannelState> {
     const cached = channel.state;
-    const fresh = performance.now() - channel.readAtMs < this.deps.channelMaxAgeMs;
-    const covers = cached !== undefined && cached.status === 'open' && claim.cumulative <= cached.deposit;
-    if (covers && fresh) return cached;
-    let state: ChannelState | undefined;
-    try {
-      state = await engine.readChannel(claim.channelId);
-    } catch (err) {
-      if (covers && (err as { code?: unknown }).code === 'ILPD_ERR_SETTLEMENT_UNAVAILABLE') return cached;
-      throw err;
+    if (cached !== undefined && cached.status === 'open' && claim.cumulative <= cached.deposit) {
+      if (performance.now() - channel.readAtMs >= this.deps.channelMaxAgeMs)
+        this.refresh(engine, channel, claim.channelId);
+      return cached;
     }
+    const state = await engine.readChannel(claim.channelId);
     if (state === undefined)
       throw new Refusal('unknown-channel', `no channel ${claim.channelId} on ${engine.chain}`);
     channel.state = state;
     channel.readAtMs = performance.now();
     return state;
+  }
+
+  /** Reads a channel again in the background (one read at a time per channel). */
+  private refresh(engine: ChannelEngine, channel: ReceivedChannel, channelId: string): void {
+    if (channel.refreshing) return;
+    channel.refreshing = true;
+    engine
+      .readChannel(channelId)
+      .then(
+        (state) => {
+          channel.state = state;
+          channel.readAtMs = performance.now();
+        },
+        (err: unknown) =>
+          this.deps.logger.debug(
+            { channel: channelId, err: (err as Error).message },
+            'channel refresh failed',
+          ),
+      )
+      .finally(() => (channel.refreshing = false));
   }
 
   private checkChannel(
@@ -208,6 +276,14 @@ export class ClaimAcceptor {
   }
 
   private newChannel(peerId: string, best: ClaimRecord | undefined): ReceivedChannel {
-    return { peerId, best, state: undefined, readAtMs: -Infinity, queue: Promise.resolve() };
+    return {
+      peerId,
+      best,
+      state: undefined,
+      readAtMs: -Infinity,
+      waiting: [],
+      judging: false,
+      refreshing: false,
+    };
   }
 }

@@ -97,4 +97,31 @@ describe('EndpointPool', () => {
     await pool.stop();
     await expect(pool.run(call)).rejects.toMatchObject({ code: 'ILPD_ERR_SETTLEMENT_UNAVAILABLE' });
   });
+
+  it('fails a call that never settles at its deadline, against its endpoint', async () => {
+    const pool = new EndpointPool<FakeClient>({
+      chain: 'test',
+      endpoints: ['a'],
+      size: 1,
+      healthIntervalMs: 60_000,
+      breakerFailures: 5,
+      halfOpenAfterMs: HALF_OPEN_AFTER_MS,
+      callTimeoutMs: 50,
+      logger: pino({ level: 'silent' }),
+      factory: {
+        create: (endpoint) => ({ endpoint, destroyed: false }),
+        probe: async () => undefined,
+        destroy: () => undefined,
+      },
+    });
+    await pool.start();
+    const started = performance.now();
+    await expect(pool.run(() => new Promise<string>(() => undefined))).rejects.toMatchObject({
+      code: 'ILPD_ERR_SETTLEMENT_UNAVAILABLE',
+      message: 'test: a did not answer within 50 ms',
+    });
+    expect(performance.now() - started).toBeLessThan(5000);
+    expect(pool.states()).toEqual([{ endpoint: 'a', state: 'unhealthy' }]);
+    await pool.stop();
+  });
 });

@@ -1,4 +1,8 @@
-import { verifyClaimSignature as verifyEvmClaim, type ChannelClaim } from './evm/claim-signature';
+import {
+  signClaim as signEvmClaim,
+  verifyClaimSignature as verifyEvmClaim,
+  type ChannelClaim,
+} from './evm/claim-signature';
 import { verifyClaimSignature as verifyXrplClaim } from './xrpl/claim-signature';
 
 /**
@@ -27,3 +31,21 @@ export function runSignatureCheck(check: SignatureCheck): boolean {
     ? verifyEvmClaim(check.claim, check.signature, check.publicKey)
     : verifyXrplClaim(check.channelId, check.drops, check.signature, check.publicKey);
 }
+
+/**
+ * One EVM claim to sign (pure JS secp256k1: the costly half of paying over EVM). Signing runs where
+ * checks run, so it spends its CPU and garbage beside the packet path's event loop.
+ */
+export interface EvmSigning {
+  readonly privateKey: string;
+  readonly claim: ChannelClaim;
+}
+
+export function runEvmSigning(signing: EvmSigning): string {
+  return signEvmClaim(signing.privateKey, signing.claim);
+}
+
+/** A task of the signature pool. */
+export type SignatureTask =
+  | { readonly op: 'check'; readonly check: SignatureCheck }
+  | { readonly op: 'sign-evm'; readonly signing: EvmSigning };

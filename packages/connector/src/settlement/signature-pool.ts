@@ -1,29 +1,38 @@
 import { threadEntry } from '@ilpd/codec';
 import { Piscina } from 'piscina';
-import { runSignatureCheck, type SignatureCheck } from './signature-check';
+import {
+  runEvmSigning,
+  runSignatureCheck,
+  type EvmSigning,
+  type SignatureCheck,
+  type SignatureTask,
+} from './signature-check';
 
 /**
- * Where claim signatures are checked: on the main thread (`settlement.workers` = 0), or in a piscina
- * pool of worker threads, so the CPU a flood of claims costs (a few hundred µs each on secp256k1) is
- * spent beside the packet path's event loop, not on it. Engines ask it for every check against a known
- * key; the first claim of an EVM sender (key recovery) stays inline.
+ * Where claim signatures are checked (and EVM claims signed): on the main thread (`settlement.workers`
+ * = 0), or in a piscina pool of worker threads, so the CPU and garbage a stream of claims costs (a few
+ * hundred µs each on secp256k1) is spent beside the packet path's event loop, not on it. Engines ask it
+ * for every check against a known key and every EVM signature; the first claim of an EVM sender (key
+ * recovery) stays inline, and XRPL signing (native, tens of µs) too.
  */
 export interface SignatureVerifier {
   verify(check: SignatureCheck): Promise<boolean>;
+  signEvm(signing: EvmSigning): Promise<string>;
   close(): Promise<void>;
 }
 
 export const inlineSignatureVerifier: SignatureVerifier = {
   verify: (check) => Promise.resolve(runSignatureCheck(check)),
+  signEvm: (signing) => Promise.resolve(runEvmSigning(signing)),
   close: () => Promise.resolve(),
 };
 
 export class PooledSignatureVerifier implements SignatureVerifier {
-  private readonly pool: Piscina<SignatureCheck, boolean>;
+  private readonly pool: Piscina<SignatureTask, boolean | string>;
 
   constructor(workers: number) {
     const entry = threadEntry(__filename, 'signature-worker');
-    this.pool = new Piscina<SignatureCheck, boolean>({
+    this.pool = new Piscina<SignatureTask, boolean | string>({
       filename: entry.filename,
       argv: [...entry.argv],
       minThreads: workers,
@@ -35,7 +44,11 @@ export class PooledSignatureVerifier implements SignatureVerifier {
   }
 
   verify(check: SignatureCheck): Promise<boolean> {
-    return this.pool.run(check);
+    return this.pool.run({ op: 'check', check }) as Promise<boolean>;
+  }
+
+  signEvm(signing: EvmSigning): Promise<string> {
+    return this.pool.run({ op: 'sign-evm', signing }) as Promise<string>;
   }
 
   close(): Promise<void> {

@@ -1,6 +1,6 @@
-import { runSignatureCheck, type SignatureCheck } from './signature-check';
+import { runEvmSigning, runSignatureCheck, type SignatureTask } from './signature-check';
 
-/** Piscina task of the signature pool: one claim signature check (see signature-pool.ts). */
-export default function checkSignature(check: SignatureCheck): boolean {
-  return runSignatureCheck(check);
+/** Piscina task of the signature pool: a claim signature check, or an EVM claim to sign (signature-pool.ts). */
+export default function signatureTask(task: SignatureTask): boolean | string {
+  return task.op === 'check' ? runSignatureCheck(task.check) : runEvmSigning(task.signing);
 }

@@ -52,4 +52,30 @@ describe('signature pool', () => {
       await pool.close();
     }
   });
+
+  it('signs EVM claims in a worker thread exactly as inline (deterministic signatures)', async () => {
+    const pool = new PooledSignatureVerifier(1);
+    try {
+      const wallet = EvmWallet.createRandom();
+      const claim = {
+        chainId: 31337n,
+        contract: '0x5FbDB2315678afecb367f032d93F642f64180aa3',
+        channelId: `0x${randomBytes(32).toString('hex')}`,
+        cumulative: 42n,
+      };
+      const signing = { privateKey: wallet.privateKey, claim };
+      const pooled = await pool.signEvm(signing);
+      expect(pooled).toBe(await inlineSignatureVerifier.signEvm(signing));
+      expect(
+        await pool.verify({
+          chain: 'evm',
+          claim,
+          signature: pooled,
+          publicKey: publicKeyOf(wallet.privateKey),
+        }),
+      ).toBe(true);
+    } finally {
+      await pool.close();
+    }
+  });
 });

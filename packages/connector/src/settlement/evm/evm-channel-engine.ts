@@ -5,7 +5,7 @@ import type { ChannelEngine, ChannelState, ChannelStatus, TxOutcome } from '../c
 import type { EndpointState } from '../endpoint-pool';
 import { CHANNELS_INTERFACE, ContractChannelStatus, describeChannelsRevert } from './channels-contract';
 import { inlineSignatureVerifier, type SignatureVerifier } from '../signature-pool';
-import { recoverClaimSigner, signClaim, type ChannelClaim } from './claim-signature';
+import { recoverClaimSigner, type ChannelClaim } from './claim-signature';
 import { EvmRpc, isNodeAnswer, nodeMessage } from './evm-rpc';
 import { TransactionSender, type ConfirmedTransaction, type SignedTransaction } from './transaction-sender';
 
@@ -188,7 +188,10 @@ export class EvmChannelEngine implements ChannelEngine {
         `claim of ${cumulative} wei on channel ${channel.channelId}: must be within its deposit of ${channel.deposit}`,
       );
     }
-    return signClaim(this.options.privateKey, this.claim(channel.channelId, cumulative));
+    return (this.options.verifier ?? inlineSignatureVerifier).signEvm({
+      privateKey: this.options.privateKey,
+      claim: this.claim(channel.channelId, cumulative),
+    });
   }
 
   async startClose(channel: ChannelState): Promise<TxOutcome> {

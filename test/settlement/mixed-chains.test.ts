@@ -161,6 +161,9 @@ describe('a payment across an EVM leg and an XRPL leg settles on both (e2e)', ()
     };
   }
 
+  const settlementOf = (r: Awaited<ReturnType<typeof report>>, asset: string) =>
+    BigInt(r.settlement.find((s) => s.assetCode === asset)?.balance ?? '0');
+
   const claimed = async (node: DaemonProcess, peer: string, direction: string) =>
     (
       (await node.getJson('/admin/channels')).body as {
@@ -196,15 +199,19 @@ describe('a payment across an EVM leg and an XRPL leg settles on both (e2e)', ()
     }
     expect(received).toBe(40n * 40_000_000n);
 
-    // Each pair holds the same best claim: A's EVM claims at B, B's XRPL claims at C.
+    // Settled: each pair holds the same best claim (A's EVM claims at B, B's XRPL claims at C), and
+    // what each payer booked is what its payee credited.
     await eventually(async () => {
       const ab = await claimed(a, 'b', 'outgoing');
       const bc = await claimed(b, 'c', 'outgoing');
+      const [ra, rb, rc] = await Promise.all([report(a), report(b), report(c)]);
       return (
         ab !== undefined &&
         bc !== undefined &&
         ab === (await claimed(b, 'a', 'incoming')) &&
-        bc === (await claimed(c, 'b', 'incoming'))
+        bc === (await claimed(c, 'b', 'incoming')) &&
+        settlementOf(ra, 'ETH') === -settlementOf(rb, 'ETH') &&
+        settlementOf(rb, 'XRP') === -settlementOf(rc, 'XRP')
       );
     }, 30_000);
 
@@ -218,8 +225,6 @@ describe('a payment across an EVM leg and an XRPL leg settles on both (e2e)', ()
       ].reduce((total, x) => total + BigInt(x.balance), 0n);
       expect(sum).toBe(0n);
     }
-    const settlementOf = (r: Awaited<ReturnType<typeof report>>, asset: string) =>
-      BigInt(r.settlement.find((s) => s.assetCode === asset)?.balance ?? '0');
     expect(settlementOf(books, 'ETH')).toBeGreaterThan(0n); // B was paid in ETH
     expect(settlementOf(books, 'XRP')).toBeLessThan(0n); // B paid in XRP
     expect(settlementOf(books, 'ETH')).toBe(-settlementOf(await report(a), 'ETH'));

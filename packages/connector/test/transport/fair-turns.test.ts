@@ -71,13 +71,20 @@ describe('FairTurns', () => {
     for (let i = 0; i < 256; i++) turns.noteAnswer(i % 4 === 0 ? FULFILL : reject('T05'));
     expect(turns.isThrottled).toBe(true);
     expect(warned).toBe(1);
-    for (let i = 0; i < 40; i++) turns.receive(Buffer.from([i]));
-    expect(handled).toHaveLength(4);
-    await turn();
-    expect(handled).toHaveLength(4);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-    expect(handled.length).toBeGreaterThan(4);
-    expect(handled.length).toBeLessThan(40);
+    // The throttled share runs on a 1 ms timer: with the clock pinned, exactly 4 frames per tick.
+    jest.useFakeTimers();
+    try {
+      for (let i = 0; i < 40; i++) turns.receive(Buffer.from([i]));
+      expect(handled).toHaveLength(4);
+      jest.advanceTimersByTime(0);
+      expect(handled).toHaveLength(4);
+      jest.advanceTimersByTime(1);
+      expect(handled).toHaveLength(8);
+      jest.advanceTimersByTime(2);
+      expect(handled).toHaveLength(16);
+    } finally {
+      jest.useRealTimers();
+    }
     for (let i = 0; i < 256; i++) turns.noteAnswer(i % 2 === 0 ? FULFILL : reject('T02'));
     expect(turns.isThrottled).toBe(true);
     expect(warned).toBe(1);

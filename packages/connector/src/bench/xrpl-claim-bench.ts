@@ -80,7 +80,7 @@ function main(): void {
       nativeSecp256k1: perSecond(k1, (c) => k1Signer(c.channel, c.drops).length > 0),
     },
   };
-  console.log(JSON.stringify(result));
+  process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
 main();

@@ -4,6 +4,7 @@ import type { DaemonConfig } from '../config/types';
 import { DaemonError, isDaemonErrorCode, type DaemonErrorCode } from '../errors';
 import type { Logger } from '../telemetry/logger';
 import { checkBearerToken } from './bearer-token';
+import { listenOn, stopAcceptingOn } from './http-listener';
 
 /**
  * The admin write API: its own listener (admin.host, loopback by default; admin.port), off unless
@@ -95,20 +96,11 @@ export class AdminApiServer {
   }
 
   listen(): Promise<AddressInfo> {
-    return new Promise((resolve, reject) => {
-      const onError = (err: Error): void => reject(err);
-      this.server.once('error', onError);
-      this.server.listen(this.options.admin.port, this.options.admin.host, () => {
-        this.server.off('error', onError);
-        resolve(this.server.address() as AddressInfo);
-      });
-    });
+    return listenOn(this.server, this.options.admin.port, this.options.admin.host);
   }
 
   stopAccepting(): void {
-    if (!this.server.listening) return;
-    this.server.close();
-    this.server.closeIdleConnections();
+    stopAcceptingOn(this.server);
   }
 
   closeAll(): void {

@@ -4,6 +4,7 @@ import type { DaemonConfig } from '../config/types';
 import { balanceReportJson, type BalanceReport } from '../ledger/balance-report';
 import type { Logger } from '../telemetry/logger';
 import type { DaemonMetrics } from '../telemetry/metrics';
+import { listenOn, stopAcceptingOn } from './http-listener';
 
 export interface AdminPeer {
   readonly id: string;
@@ -65,21 +66,12 @@ export class AdminServer {
   }
 
   listen(): Promise<AddressInfo> {
-    return new Promise((resolve, reject) => {
-      const onError = (err: Error): void => reject(err);
-      this.server.once('error', onError);
-      this.server.listen(this.options.http.port, this.options.http.host, () => {
-        this.server.off('error', onError);
-        resolve(this.server.address() as AddressInfo);
-      });
-    });
+    return listenOn(this.server, this.options.http.port, this.options.http.host);
   }
 
   /** Stops accepting connections; idle keep-alive connections are closed. */
   stopAccepting(): void {
-    if (!this.server.listening) return;
-    this.server.close();
-    this.server.closeIdleConnections();
+    stopAcceptingOn(this.server);
   }
 
   /** Drops every remaining connection (end of shutdown). */

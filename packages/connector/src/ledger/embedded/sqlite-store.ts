@@ -1,8 +1,7 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import type { ClaimRecord } from '../types';
 import { LedgerWriterLock } from './writer-lock';
+import { openLockedDatabase } from './locked-database';
 
 /**
  * The embedded ledger's durable store: one SQLite file in WAL mode with synchronous=FULL, so a commit
@@ -189,35 +188,11 @@ export class SqliteLedgerStore {
 
   /** Opens (creating if needed) the store for the daemon: the one writer. */
   static openForWriting(path: string): SqliteLedgerStore {
-    mkdirSync(dirname(path), { recursive: true });
-    const lock = LedgerWriterLock.acquire(path);
-    let db: Database.Database;
-    try {
-      db = new Database(path);
-    } catch (err) {
-      lock.release();
-      throw err;
-    }
-    try {
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = FULL');
-      db.exec(SCHEMA);
-      const version = db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get();
-      if (version === undefined) {
-        db.prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?)").run(SCHEMA_VERSION);
-      } else if (version === '1') {
-        db.transaction(() => db.exec(MIGRATE_1_TO_2))();
-      } else if (version !== SCHEMA_VERSION) {
-        throw new Error(
-          `${path}: ledger schema version ${String(version)}, this ilpd reads ${SCHEMA_VERSION}`,
-        );
-      }
-      return new SqliteLedgerStore(db, lock);
-    } catch (err) {
-      db.close();
-      lock.release();
-      throw err;
-    }
+    return openLockedDatabase(
+      path,
+      { name: 'ledger', ddl: SCHEMA, version: SCHEMA_VERSION, migrations: { '1': MIGRATE_1_TO_2 } },
+      (db, lock) => new SqliteLedgerStore(db, lock),
+    );
   }
 
   /** Reads a store without writing to it (the operator CLI; works while the daemon is stopped). */

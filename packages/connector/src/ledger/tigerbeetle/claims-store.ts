@@ -1,9 +1,8 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { DaemonError } from '../../errors';
-import { LedgerWriterLock } from '../embedded/writer-lock';
 import type { ClaimRecord } from '../types';
+import { openLockedDatabase } from '../embedded/locked-database';
+import type { LedgerWriterLock } from '../embedded/writer-lock';
 
 /**
  * The TigerBeetle backend's claims: TigerBeetle holds a claim's amount (a transfer whose id derives from
@@ -87,33 +86,11 @@ export class TigerBeetleClaimsStore {
 
   /** Opens (creating if needed) the store; one writer per file (`<file>.lock`, as the embedded store). */
   static open(path: string): TigerBeetleClaimsStore {
-    mkdirSync(dirname(path), { recursive: true });
-    const lock = LedgerWriterLock.acquire(path);
-    let db: Database.Database;
-    try {
-      db = new Database(path);
-    } catch (err) {
-      lock.release();
-      throw err;
-    }
-    try {
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = FULL');
-      db.exec(SCHEMA);
-      const version = db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get();
-      if (version === undefined) {
-        db.prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?)").run(SCHEMA_VERSION);
-      } else if (version !== SCHEMA_VERSION) {
-        throw new Error(
-          `${path}: claims schema version ${String(version)}, this ilpd reads ${SCHEMA_VERSION}`,
-        );
-      }
-      return new TigerBeetleClaimsStore(db, lock);
-    } catch (err) {
-      db.close();
-      lock.release();
-      throw err;
-    }
+    return openLockedDatabase(
+      path,
+      { name: 'claims', ddl: SCHEMA, version: SCHEMA_VERSION },
+      (db, lock) => new TigerBeetleClaimsStore(db, lock),
+    );
   }
 
   /** The key of a cumulative amount; throws INVALID_AMOUNT for one wider than the store keeps. */

@@ -87,8 +87,11 @@ describe('pre-auth limits (e2e)', () => {
       console.log(JSON.stringify({ sameSource: { ok, hog: await hog.stop() } }));
     }
     // The oldest of her address goes first and her auth follows her connect within a round trip, so she
-    // gets in unless the hog reopens 16 sockets inside that round trip.
-    expect(ok).toBeGreaterThanOrEqual(20);
+    // gets in unless the hog reopens 16 sockets inside that round trip. How often it does depends on the
+    // machine's load: on a 2-core box, 15–20 of 30 alone and 17 beside the whole suite (the hog at
+    // ~15,000 connections/s); refusing newcomers at the cap let her in about once. This guards against
+    // lockout; which connection goes first is held exactly by btp-server.test.ts.
+    expect(ok).toBeGreaterThanOrEqual(5);
   }, 60_000);
 
   it('answers a second auth on an authenticated session with a BTP error and closes it', async () => {

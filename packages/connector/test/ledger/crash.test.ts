@@ -1,13 +1,12 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { createLedger, type InspectableLedger } from '../../src/ledger';
 import { SqliteLedgerStore } from '../../src/ledger/embedded/sqlite-store';
+import { runAndKillMidRun } from './support/kill-mid-run';
 
 const CHILD = join(__dirname, 'support', 'crash-child.ts');
-const REGISTER = join(__dirname, '..', '..', '..', '..', 'test', 'helpers', 'register-ts.cjs');
 const KILLS = 12;
 
 interface RunLog {
@@ -16,43 +15,18 @@ interface RunLog {
 }
 
 /** Runs the child until it has acked some posts, then kill -9s it after a random extra delay. */
-function runAndKill(path: string, runId: number): Promise<RunLog> {
+async function runAndKill(path: string, runId: number): Promise<RunLog> {
   const eventLog = `${path}.events-${runId}`;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-r', REGISTER, CHILD, path, String(runId), eventLog], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let acked = false;
-    let stderr = '';
-    let killTimer: NodeJS.Timeout | undefined;
-    const failTimer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => {
-      if (chunk.includes('ACKED')) acked = true;
-      if (killTimer === undefined && acked) {
-        killTimer = setTimeout(() => child.kill('SIGKILL'), Math.floor(Math.random() * 250));
-      }
-    });
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('exit', (_code, signal) => {
-      clearTimeout(failTimer);
-      clearTimeout(killTimer);
-      const log = readEventLog(eventLog);
-      if (signal !== 'SIGKILL' || log.acked.size === 0) {
-        reject(new Error(`crash child ended without being killed mid-run (signal ${signal}): ${stderr}`));
-      } else {
-        resolve(log);
-      }
-    });
+  const lines = await runAndKillMidRun({
+    script: CHILD,
+    args: [path, String(runId), eventLog],
+    eventLog,
+    readyMarker: 'ACKED',
+    minDelayMs: 0,
+    madeProgress: (events) => events.some((line) => line.startsWith('ACK ')),
   });
-}
-
-/** The child's event log; a line cut short by the kill is ignored. */
-function readEventLog(file: string): RunLog {
   const log: RunLog = { posting: new Map(), acked: new Set() };
-  const text = readFileSync(file, 'utf8');
-  for (const line of text.slice(0, text.lastIndexOf('\n') + 1).split('\n')) {
+  for (const line of lines) {
     const [kind, id, amount] = line.split(' ');
     if (kind === 'POSTING') log.posting.set(id, BigInt(amount));
     if (kind === 'ACK') log.acked.add(id);

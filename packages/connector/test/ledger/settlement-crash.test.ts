@@ -1,15 +1,14 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { createLedger, type DaemonLedger } from '../../src/ledger';
+import { runAndKillMidRun } from './support/kill-mid-run';
 
 /** The channels the child books claims on (see support/settlement-crash-child.ts). */
 const CHANNELS = ['paid out-1', 'paid out-2', 'received in-1', 'received in-2'];
 
 const CHILD = join(__dirname, 'support', 'settlement-crash-child.ts');
-const REGISTER = join(__dirname, '..', '..', '..', '..', 'test', 'helpers', 'register-ts.cjs');
 const KILLS = 8;
 
 interface RunLog {
@@ -19,45 +18,18 @@ interface RunLog {
 }
 
 /** Runs the child until it has booked a claim, then kill -9s it after a random extra delay. */
-function runAndKill(path: string, runId: number): Promise<RunLog> {
+async function runAndKill(path: string, runId: number): Promise<RunLog> {
   const eventLog = `${path}.events-${runId}`;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-r', REGISTER, CHILD, path, eventLog], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    let killTimer: NodeJS.Timeout | undefined;
-    const failTimer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => {
-      if (killTimer === undefined && chunk.includes('CLAIMED')) {
-        killTimer = setTimeout(() => child.kill('SIGKILL'), 20 + Math.floor(Math.random() * 250));
-      }
-    });
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('exit', (_code, signal) => {
-      clearTimeout(failTimer);
-      clearTimeout(killTimer);
-      const log = readEventLog(eventLog);
-      if (signal !== 'SIGKILL' || log.claimed.size === 0) {
-        reject(
-          new Error(
-            `settlement crash child ended without being killed mid-run (signal ${signal}): ${stderr}`,
-          ),
-        );
-      } else {
-        resolve(log);
-      }
-    });
+  const lines = await runAndKillMidRun({
+    script: CHILD,
+    args: [path, eventLog],
+    eventLog,
+    readyMarker: 'CLAIMED',
+    minDelayMs: 20,
+    madeProgress: (events) => events.some((line) => line.startsWith('CLAIMED ')),
   });
-}
-
-/** The child's event log; a line cut short by the kill is ignored. */
-function readEventLog(file: string): RunLog {
   const log: RunLog = { claiming: new Map(), claimed: new Map() };
-  const text = readFileSync(file, 'utf8');
-  for (const line of text.slice(0, text.lastIndexOf('\n') + 1).split('\n')) {
+  for (const line of lines) {
     const [kind, direction, channel, cumulative] = line.split(' ');
     const key = `${direction} ${channel}`;
     if (kind === 'CLAIMING') {
